@@ -1,0 +1,145 @@
+// HAL Net over Espruino's require("http"): TLS by protocol, own timeout, its quirks smoothed out.
+import type { HttpRequest, HttpResponse, Net, NetError, Timers } from "../hal";
+
+/** The parts of Espruino's `http` module used here (espruino.md "HTTP(S) client"). */
+export interface EspHttp {
+  request(opts: EspRequestOptions, cb: (res: EspResponse) => void): EspClientRequest;
+}
+export interface EspRequestOptions {
+  host: string;
+  port?: number;
+  path: string;
+  method: string;
+  protocol: string;
+  headers: { [name: string]: string };
+}
+export interface EspClientRequest {
+  on(event: "error", fn: (e: { code?: number; message?: string }) => void): void;
+  end(body?: string): void;
+}
+export interface EspResponse {
+  /** A string on Espruino ("200"). */
+  statusCode: string | number;
+  headers: { [name: string]: string };
+  on(event: "data", fn: (chunk: string) => void): void;
+  on(event: "close" | "end", fn: () => void): void;
+  on(event: "error", fn: (e: { code?: number; message?: string }) => void): void;
+}
+
+/** mbedTLS "peer closed with close-notify": fires after a complete HTTPS response. */
+const TLS_CLOSE_NOTIFY = -30848;
+
+/** Request target from an absolute http(s) URL, parsed without regular expressions. */
+export function parseUrl(url: string): { protocol: string; host: string; port?: number; path: string } | null {
+  const sep = url.indexOf("://");
+  if (sep < 0) return null;
+  const scheme = url.substr(0, sep).toLowerCase();
+  if (scheme !== "http" && scheme !== "https") return null;
+  const rest = url.substr(sep + 3);
+  const slash = rest.indexOf("/");
+  const hostPort = slash < 0 ? rest : rest.substr(0, slash);
+  const path = slash < 0 ? "/" : rest.substr(slash);
+  const colon = hostPort.indexOf(":");
+  const host = colon < 0 ? hostPort : hostPort.substr(0, colon);
+  if (!host) return null;
+  const out: { protocol: string; host: string; port?: number; path: string } = { protocol: scheme + ":", host: host, path: path };
+  if (colon >= 0) {
+    const port = parseInt(hostPort.substr(colon + 1), 10);
+    if (!(port > 0 && port < 65536)) return null;
+    // Leave the default port out: an explicit port would show up in the Host header.
+    if (port !== (scheme === "https" ? 443 : 80)) out.port = port;
+  }
+  return out;
+}
+
+/** Coarse kind of an Espruino socket error code (espruino.md lists them). */
+export function errorKind(code: number): string {
+  if (code === -3) return "timeout";
+  if (code === -6) return "dns";
+  if (code === -7) return "socket";
+  if (code === -9) return "refused";
+  if (code === -13 || code === -14 || code < -1000) return "tls";
+  return "io";
+}
+
+/** Coarse kind of a message thrown synchronously by `request()`. */
+export function thrownKind(message: string): string {
+  if (message.indexOf("locate host") >= 0) return "dns";
+  if (message.indexOf("Not connected") >= 0) return "offline";
+  if (message.indexOf("socket") >= 0) return "socket";
+  return "io";
+}
+
+export function createNet(http: EspHttp, timers: Timers): Net {
+  function request(req: HttpRequest, done: (err: NetError | null, res: HttpResponse | null) => void): void {
+    let finished = false;
+    let timer = -1;
+    function finish(err: NetError | null, res: HttpResponse | null): void {
+      if (finished) return; // late events after a timeout or a first failure are ignored
+      finished = true;
+      if (timer >= 0) timers.cancel(timer);
+      done(err, res);
+    }
+    const target = parseUrl(req.url);
+    if (!target) {
+      finish({ kind: "io", detail: "bad url" }, null);
+      return;
+    }
+    const headers: { [name: string]: string } = {};
+    for (const k in req.headers) headers[k] = req.headers[k];
+    // The body is a byte string, so its length is its size in bytes; Espruino adds no Content-Length.
+    if (req.method !== "GET" || req.body.length) headers["Content-Length"] = String(req.body.length);
+    const opts: EspRequestOptions = { host: target.host, path: target.path, method: req.method, protocol: target.protocol, headers: headers };
+    if (target.port) opts.port = target.port;
+    timer = timers.after(req.timeoutMs, function () {
+      timer = -1;
+      finish({ kind: "timeout", detail: "no response in " + req.timeoutMs + " ms" }, null);
+    });
+
+    let started = false;
+    function onResponse(r: EspResponse): void {
+      started = true;
+      const resHeaders: { [name: string]: string } = {};
+      for (const k in r.headers) resHeaders[k.toLowerCase()] = r.headers[k];
+      let body = "";
+      let truncated = false;
+      let gotBytes = 0;
+      r.on("data", function (chunk: string) {
+        gotBytes += chunk.length;
+        const room = req.maxBodyBytes - body.length;
+        if (chunk.length > room) {
+          truncated = true;
+          if (room > 0) body += chunk.substr(0, room);
+        } else body += chunk;
+      });
+      r.on("close", function () {
+        const len = resHeaders["content-length"];
+        if (len !== undefined && gotBytes < parseInt(len, 10)) {
+          finish({ kind: "io", detail: "connection closed after " + gotBytes + " of " + len + " bytes" }, null);
+          return;
+        }
+        finish(null, { status: parseInt(String(r.statusCode), 10), headers: resHeaders, body: body, truncated: truncated });
+      });
+      r.on("error", function (e) {
+        if (e && e.code === TLS_CLOSE_NOTIFY) return; // the response is judged at "close"
+        finish({ kind: errorKind(e && e.code ? e.code : 0), detail: String(e && (e.message || e.code)) }, null);
+      });
+    }
+
+    try {
+      const cr = http.request(opts, onResponse);
+      cr.on("error", function (e) {
+        const code = e && e.code ? e.code : 0;
+        // close-notify once the response has arrived is the normal end of a TLS session.
+        if (code === TLS_CLOSE_NOTIFY && started) return;
+        finish({ kind: errorKind(code), detail: String(e && (e.message || code)) }, null);
+      });
+      cr.end(req.body);
+    } catch (e) {
+      // "Unable to create socket" / "Unable to locate host" / "Not connected to the internet".
+      const msg = String(e && (e as Error).message ? (e as Error).message : e);
+      finish({ kind: thrownKind(msg), detail: msg }, null);
+    }
+  }
+  return { request: request };
+}

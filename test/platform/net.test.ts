@@ -1,0 +1,178 @@
+// HAL Net shim over a fake Espruino http module that reproduces the interpreter's quirks.
+import { strict as assert } from "node:assert";
+import sinon from "sinon";
+import { createNet, parseUrl } from "../../platform/espruino/net";
+import type { HttpRequest, HttpResponse, NetError, Timers } from "../../platform/hal";
+import { FakeEspHttp } from "./fake-esp-http";
+
+function realTimers(): Timers {
+  return {
+    after: (ms, fn) => setTimeout(fn, ms) as unknown as number,
+    cancel: (id) => clearTimeout(id as unknown as NodeJS.Timeout),
+  };
+}
+
+function req(over: Partial<HttpRequest> = {}): HttpRequest {
+  return {
+    method: "POST",
+    url: "https://iot-as-http.cn-shanghai.aliyuncs.com/auth",
+    headers: { "Content-Type": "application/json" },
+    body: "{}",
+    timeoutMs: 5000,
+    maxBodyBytes: 1024,
+    ...over,
+  };
+}
+
+describe("platform/espruino net: URL parsing", () => {
+  it("splits protocol, host, path and leaves the default port out", () => {
+    assert.deepEqual(parseUrl("https://iot-as-http.cn-shanghai.aliyuncs.com/auth"), {
+      protocol: "https:",
+      host: "iot-as-http.cn-shanghai.aliyuncs.com",
+      path: "/auth",
+    });
+    assert.deepEqual(parseUrl("https://h.example:443/x"), { protocol: "https:", host: "h.example", path: "/x" });
+    assert.deepEqual(parseUrl("http://192.168.1.5:8080/topic/sys/pk/dn/thing/event/property/post"), {
+      protocol: "http:",
+      host: "192.168.1.5",
+      port: 8080,
+      path: "/topic/sys/pk/dn/thing/event/property/post",
+    });
+    assert.deepEqual(parseUrl("https://host.only"), { protocol: "https:", host: "host.only", path: "/" });
+  });
+  it("rejects what is not an http(s) URL", () => {
+    assert.equal(parseUrl("ftp://x/y"), null);
+    assert.equal(parseUrl("iot-as-http.example/auth"), null);
+    assert.equal(parseUrl("https://h:99999/"), null);
+    assert.equal(parseUrl("https:///path"), null);
+  });
+});
+
+describe("platform/espruino net: request", () => {
+  let clock: sinon.SinonFakeTimers;
+  let http: FakeEspHttp;
+  let done: sinon.SinonSpy<[NetError | null, HttpResponse | null], void>;
+  beforeEach(() => {
+    clock = sinon.useFakeTimers();
+    http = new FakeEspHttp();
+    done = sinon.spy();
+  });
+  afterEach(() => clock.restore());
+
+  it("sends the options Espruino expects with Content-Length in bytes", () => {
+    const net = createNet(http, realTimers());
+    // "é" as UTF-8 is two bytes: the byte string "\xc3\xa9" has length 2.
+    net.request(req({ body: '{"a":"\xc3\xa9"}' }), done);
+    const c = http.last;
+    assert.equal(c.opts.host, "iot-as-http.cn-shanghai.aliyuncs.com");
+    assert.equal(c.opts.path, "/auth");
+    assert.equal(c.opts.protocol, "https:");
+    assert.equal(c.opts.method, "POST");
+    assert.equal("port" in c.opts, false);
+    assert.equal(c.opts.headers["Content-Type"], "application/json");
+    assert.equal(c.opts.headers["Content-Length"], "10");
+    assert.equal(c.body, '{"a":"\xc3\xa9"}');
+    assert.ok(c.ended);
+  });
+
+  it("converts the string statusCode, lower-cases headers and ignores -30848 after a complete response", () => {
+    const net = createNet(http, realTimers());
+    net.request(req(), done);
+    const body = '{"code":0,"message":"success","info":{"token":"abc"}}';
+    http.last.reply(200, body, { "Content-Length": String(body.length), Date: "Thu, 26 Nov 2026 00:54:44 GMT" });
+    sinon.assert.calledOnce(done);
+    const [err, res] = done.firstCall.args;
+    assert.equal(err, null);
+    assert.equal(res!.status, 200);
+    assert.equal(typeof res!.status, "number");
+    assert.equal(res!.body, body);
+    assert.equal(res!.truncated, false);
+    assert.equal(res!.headers["date"], "Thu, 26 Nov 2026 00:54:44 GMT");
+    clock.tick(10000); // the timeout timer was cancelled: no second callback
+    sinon.assert.calledOnce(done);
+  });
+
+  it("reports a response cut short before close as an error, even with -30848", () => {
+    const net = createNet(http, realTimers());
+    net.request(req(), done);
+    const res = http.last.respond(200, { "content-length": "100" });
+    res.emit("data", "short");
+    http.last.fail(-30848, "close notify");
+    res.emit("close");
+    sinon.assert.calledOnce(done);
+    assert.equal(done.firstCall.args[0]!.kind, "io");
+    assert.equal(done.firstCall.args[1], null);
+  });
+
+  it("caps the body at maxBodyBytes and marks it truncated", () => {
+    const net = createNet(http, realTimers());
+    net.request(req({ maxBodyBytes: 100 }), done);
+    http.last.reply(502, "x".repeat(1000));
+    const res = done.firstCall.args[1]!;
+    assert.equal(res.status, 502);
+    assert.equal(res.body.length, 100);
+    assert.equal(res.truncated, true);
+  });
+
+  it("times out on its own and ignores late callbacks", () => {
+    const net = createNet(http, realTimers());
+    net.request(req({ timeoutMs: 3000 }), done);
+    clock.tick(2999);
+    sinon.assert.notCalled(done);
+    clock.tick(1);
+    sinon.assert.calledOnce(done);
+    assert.equal(done.firstCall.args[0]!.kind, "timeout");
+    http.last.reply(200, '{"code":0}'); // arrives too late
+    http.last.fail(-9, "reset");
+    sinon.assert.calledOnce(done);
+  });
+
+  it("catches synchronous throws and reports them through the callback", () => {
+    const net = createNet(http, realTimers());
+    http.throwNext = "Unable to locate host";
+    assert.doesNotThrow(() => net.request(req(), done));
+    sinon.assert.calledOnce(done);
+    assert.equal(done.firstCall.args[0]!.kind, "dns");
+    http.throwNext = "Not connected to the internet";
+    net.request(req(), done);
+    assert.equal(done.secondCall.args[0]!.kind, "offline");
+    clock.tick(10000);
+    sinon.assert.calledTwice(done); // no timer left behind
+  });
+
+  it("maps socket error codes and calls back once when error and close both fire", () => {
+    const net = createNet(http, realTimers());
+    net.request(req(), done);
+    http.last.fail(-13, "TLS handshake failed");
+    http.last.fail(-9, "reset");
+    sinon.assert.calledOnce(done);
+    assert.equal(done.firstCall.args[0]!.kind, "tls");
+    net.request(req(), done);
+    http.last.fail(-6, "DNS");
+    assert.equal(done.secondCall.args[0]!.kind, "dns");
+  });
+
+  it("treats -30848 before any response as a failure, not success", () => {
+    const net = createNet(http, realTimers());
+    net.request(req(), done);
+    http.last.fail(-30848, "close notify");
+    sinon.assert.calledOnce(done);
+    assert.equal(done.firstCall.args[1], null);
+    assert.equal(done.firstCall.args[0]!.kind, "tls");
+  });
+
+  it("passes an explicit non-default port and plain http", () => {
+    const net = createNet(http, realTimers());
+    net.request(req({ url: "http://10.0.0.2:8443/topic/a", method: "GET", body: "" }), done);
+    assert.equal(http.last.opts.port, 8443);
+    assert.equal(http.last.opts.protocol, "http:");
+    assert.equal(http.last.opts.headers["Content-Length"], undefined);
+  });
+
+  it("answers a bad URL with an error, without a request", () => {
+    const net = createNet(http, realTimers());
+    net.request(req({ url: "nope" }), done);
+    assert.equal(http.calls.length, 0);
+    assert.equal(done.firstCall.args[0]!.kind, "io");
+  });
+});
