@@ -1,0 +1,42 @@
+// DHT22 (AM2302) frame decoder: high-pulse widths in microseconds -> °C and %RH, or a named error.
+
+/** A decoded reading, or why there is none. Errors: timeout, short, pulse, checksum, range. */
+export type DhtResult =
+  | { ok: true; temperature: number; humidity: number }
+  | { ok: false; error: string };
+
+// A 0 bit is high 26-28 us, a 1 bit 70 us: 48 us sits 20+ us from both, so ±15 us jitter holds.
+const ONE_MIN_US = 48;
+// No data bit is high this long (a 1 is 70 us): wider means noise or a misaligned frame.
+const BIT_MAX_US = 150;
+
+/**
+ * Decodes the high-pulse widths of one answer, in arrival order. The list may start with the
+ * host-release blip and the sensor's 80 us response pulse, or lack both (first edge missed), and
+ * may carry extra pulses after the 40 data bits. The response is the first long pulse among the
+ * first two; without one the data starts at the first pulse (humidity <= 100.0 %RH makes the
+ * first 6 data bits zeros, so a long pulse there is never valid data).
+ */
+export function decodeDht22(highUs: number[]): DhtResult {
+  const n = highUs ? highUs.length : 0;
+  if (!n) return { ok: false, error: "timeout" };
+  let start = 0;
+  if (highUs[0] >= ONE_MIN_US) start = 1;
+  else if (n > 1 && highUs[1] >= ONE_MIN_US) start = 2;
+  if (n - start < 40) return { ok: false, error: "short" };
+  const b = [0, 0, 0, 0, 0];
+  for (let i = 0; i < 40; i++) {
+    const us = highUs[start + i];
+    // Written so that NaN and non-numbers fail too.
+    if (!(us > 0 && us <= BIT_MAX_US)) return { ok: false, error: "pulse" };
+    b[i >> 3] = (b[i >> 3] << 1) | (us >= ONE_MIN_US ? 1 : 0);
+  }
+  // A sum catches every single-bit error: one flip moves one byte by ±2^k, k < 8, never 0 mod 256.
+  if (((b[0] + b[1] + b[2] + b[3]) & 0xff) !== b[4]) return { ok: false, error: "checksum" };
+  const humidity = (b[0] << 8) | b[1];
+  let temperature = ((b[2] & 0x7f) << 8) | b[3];
+  if (b[2] & 0x80) temperature = -temperature;
+  if (humidity > 1000 || temperature < -400 || temperature > 800) return { ok: false, error: "range" };
+  // +0 turns a signed zero (0x8000) into 0.
+  return { ok: true, temperature: temperature / 10 + 0, humidity: humidity / 10 };
+}
