@@ -3,3 +3,4 @@ export { hmacHex, signMethodBuilt } from "./crypto/hmac";
 export { sha1Hex, createSha1 } from "./crypto/sha1";
 export { utf8Encode, toHex } from "./crypto/bytes";
 export { decodeDht22 } from "../sensors/dht22";
+export { authBody } from "./iot/auth";

@@ -1,0 +1,244 @@
+// The device side of the Alibaba IoT HTTPS channel over the HAL: lazy auth, token kept in the
+// store across reboots, re-auth and one resend on 20001/20002/20003, backoff, one request in flight.
+import type { Hal, HttpRequest, NetError, HttpResponse } from "../../platform/hal";
+import { authBody } from "./auth";
+import { authRequest, parseReply, publishRequest, Reply } from "./http";
+import { BAD_REPLY, BUSY, CONFIG, HELD, LONG_BASE_MS, LONG_CAP_MS, SHORT_BASE_MS, SHORT_CAP_MS, backoffMs, codeAction } from "./codes";
+import { utf8Encode } from "../crypto/bytes";
+
+export interface IotClientConfig {
+  productKey: string;
+  deviceName: string;
+  deviceSecret: string;
+  /** `https://host[:port]` (or http:// for a local platform), no path. */
+  endpoint: string;
+  signMethod: string;
+  clientId: string;
+  /** Per request, default 10000. */
+  timeoutMs?: number;
+  /** Token lifetime, default 7 days (the platform's); a local platform may use less. */
+  tokenTtlMs?: number;
+}
+
+/** `code` 0 on success, the platform's code, or a negative code of ./codes. `retryInMs` present
+ * when the same message should be sent again after that delay; absent when it must not be. */
+export interface PublishResult {
+  ok: boolean;
+  code: number;
+  messageId?: string;
+  retryInMs?: number;
+  error?: string;
+}
+
+export interface IotCounters {
+  /** HTTP requests sent (auth + publish). */
+  requests: number;
+  /** `/auth` requests sent. */
+  auths: number;
+  /** `/topic` requests sent, resends included. */
+  publishes: number;
+  /** Publishes the platform accepted (code 0). */
+  accepted: number;
+  /** Resends after a re-auth. */
+  retries: number;
+  /** Failures by code (platform codes and the negative ones of ./codes). */
+  failuresByCode: { [code: string]: number };
+}
+
+export interface IotClient {
+  publish(topic: string, payload: string, cb: (r: PublishResult) => void): void;
+  /** Ms until the client is willing to send again (backoff); 0 when ready. */
+  waitMs(): number;
+  /** Next Alink `id`: a digit string from a counter kept in the store, unique per device for years. */
+  nextId(): string;
+  counters: IotCounters;
+}
+
+const TOKEN_REC = "iot.token";
+const ID_REC = "iot.msgid";
+
+export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
+  const clock = hal.clock;
+  const store = hal.store;
+  const log = hal.log;
+  let endpoint = cfg.endpoint;
+  while (endpoint.charAt(endpoint.length - 1) === "/") endpoint = endpoint.substr(0, endpoint.length - 1);
+  const timeoutMs = cfg.timeoutMs || 10000;
+  const ttlMs = cfg.tokenTtlMs || 604800000;
+  // Renew an hour early (a tenth early for short lifetimes) so a post never races the expiry.
+  const marginMs = Math.min(3600000, ttlMs / 10);
+  // A stored token is reused only for the same device at the same endpoint.
+  const owner = cfg.productKey + "/" + cfg.deviceName + "@" + endpoint;
+  const counters: IotCounters = { requests: 0, auths: 0, publishes: 0, accepted: 0, retries: 0, failuresByCode: {} };
+  let token = "";
+  let expMs = 0; // wall ms; 0 = unknown (got while the clock was unsynced): rely on 20001
+  let busy = false;
+  let fails = 0;
+  let holdUntil = 0; // uptime ms
+  let lastCode = 0;
+  let idNext = 0;
+  let idLimit = 0;
+
+  try {
+    const saved = JSON.parse(store.read(TOKEN_REC) || "{}");
+    if (saved.o === owner && typeof saved.t === "string" && saved.t) {
+      token = saved.t;
+      expMs = +saved.e || 0;
+    }
+  } catch {
+    log("W", "iot: stored token unreadable, will authenticate");
+  }
+
+  if (cfg.clientId.length > 64) log("W", "iot: clientId cut to 64 chars");
+
+  function waitMs(): number {
+    return Math.max(0, holdUntil - clock.uptimeMs());
+  }
+
+  function tokenFresh(): boolean {
+    return !!token && (!expMs || !clock.synced() || clock.nowMs() < expMs - marginMs);
+  }
+
+  function dropToken() {
+    token = "";
+    expMs = 0;
+    store.erase(TOKEN_REC);
+  }
+
+  /** Records a failure, schedules the backoff and returns its delay in ms. */
+  function failed(r: Reply, action: string, what: string): number {
+    counters.failuresByCode[r.code] = (counters.failuresByCode[r.code] || 0) + 1;
+    fails++;
+    lastCode = r.code;
+    const long = action === "hold" || action === "drop";
+    const d = backoffMs(fails, long ? LONG_BASE_MS : SHORT_BASE_MS, long ? LONG_CAP_MS : SHORT_CAP_MS, Math.random());
+    holdUntil = clock.uptimeMs() + d;
+    log(long ? "E" : "W", "iot " + what + " failed: " + r.error + "; next try in " + Math.round(d / 1000) + " s");
+    return d;
+  }
+
+  /** One HTTP exchange; `done` gets exactly one Reply, even if the transport misbehaves. */
+  function send(req: HttpRequest, wantToken: boolean, done: (r: Reply) => void) {
+    let over = false;
+    let guard = 0;
+    function finish(err: NetError | null, res: HttpResponse | null) {
+      if (over) return;
+      over = true;
+      hal.timers.cancel(guard);
+      let r: Reply;
+      try {
+        r = parseReply(err, res, wantToken);
+      } catch {
+        r = { code: BAD_REPLY, error: "unparsable reply" };
+      }
+      // Sync the clock from the server when unsynced, or when it is so far off that a signed timestamp would be refused.
+      if (r.dateMs && (!clock.synced() || Math.abs(clock.nowMs() - r.dateMs) > 300000)) {
+        clock.set(r.dateMs);
+        log("I", "iot: clock set from server Date");
+      }
+      done(r);
+    }
+    counters.requests++;
+    // The HAL enforces timeoutMs; this guard only frees the client if a transport never calls back.
+    guard = hal.timers.after(timeoutMs + 5000, function () {
+      finish({ kind: "timeout", detail: "no callback" }, null);
+    });
+    try {
+      hal.net.request(req, finish);
+    } catch (e) {
+      finish({ kind: "io", detail: String(e) }, null);
+    }
+  }
+
+  function authenticate(done: (r: Reply) => void) {
+    let body: string;
+    try {
+      body = authBody(cfg, cfg.clientId, clock.synced() ? clock.nowMs() : 0);
+    } catch (e) {
+      done({ code: CONFIG, error: String(e) });
+      return;
+    }
+    counters.auths++;
+    send(authRequest(endpoint, body, timeoutMs), true, function (r) {
+      if (!r.code && r.token) {
+        token = r.token;
+        expMs = clock.synced() ? clock.nowMs() + ttlMs : 0;
+        if (!store.write(TOKEN_REC, JSON.stringify({ o: owner, t: token, e: expMs }))) log("W", "iot: token not saved (store full)");
+        log("I", "iot: authenticated");
+      }
+      done(r);
+    });
+  }
+
+  /** Byte string of the body: text with chars above 0xFF is taken as Unicode and UTF-8 encoded. */
+  function bytes(s: string): string {
+    for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 255) return utf8Encode(s);
+    return s;
+  }
+
+  function run(topic: string, payload: string, resent: boolean, cb: (r: PublishResult) => void) {
+    function fail(r: Reply, action: string, what: string, retryable: boolean) {
+      const d = failed(r, action, what);
+      const out: PublishResult = { ok: false, code: r.code, error: r.error };
+      if (retryable) out.retryInMs = d;
+      busy = false;
+      cb(out);
+    }
+    if (!tokenFresh()) {
+      authenticate(function (r) {
+        if (r.code) fail(r, codeAction(r.code), "auth", true);
+        else run(topic, payload, resent, cb);
+      });
+      return;
+    }
+    counters.publishes++;
+    send(publishRequest(endpoint, topic, token, bytes(payload), timeoutMs), false, function (r) {
+      const action = codeAction(r.code);
+      if (action === "ok") {
+        fails = 0;
+        holdUntil = 0;
+        counters.accepted++;
+        busy = false;
+        cb({ ok: true, code: 0, messageId: r.messageId });
+        return;
+      }
+      if (action === "reauth") {
+        dropToken();
+        if (!resent) {
+          counters.retries++;
+          log("I", "iot: token refused (" + r.code + "), re-authenticating to resend");
+          run(topic, payload, true, cb);
+          return;
+        }
+      }
+      fail(r, action === "reauth" ? "retry" : action, "publish", action !== "drop");
+    });
+  }
+
+  function nextId(): string {
+    if (idNext >= idLimit) {
+      if (!idLimit) idNext = Math.floor(+(store.read(ID_REC) || 1)) || 1;
+      if (idNext < 1 || idNext > 4294967000) idNext = 1;
+      // Reserve a block so flash is written once per 64 ids (and once per boot), not per message.
+      idLimit = idNext + 64;
+      store.write(ID_REC, String(idLimit));
+    }
+    return String(idNext++);
+  }
+
+  function publish(topic: string, payload: string, cb: (r: PublishResult) => void) {
+    const w = waitMs();
+    if (busy || w) {
+      const r: PublishResult = busy
+        ? { ok: false, code: BUSY, error: "a request is in flight", retryInMs: timeoutMs }
+        : { ok: false, code: HELD, error: "backing off after code " + lastCode, retryInMs: w };
+      // Answer later, never from inside publish(): a caller that retries in its callback cannot recurse.
+      hal.timers.after(0, function () { cb(r); });
+      return;
+    }
+    busy = true;
+    run(topic, payload, false, cb);
+  }
+
+  return { publish: publish, waitMs: waitMs, nextId: nextId, counters: counters };
+}
