@@ -55,7 +55,7 @@ describe("platform/espruino net: request", () => {
   beforeEach(() => {
     clock = sinon.useFakeTimers();
     http = new FakeEspHttp();
-    done = sinon.spy();
+    done = sinon.spy() as sinon.SinonSpy<[NetError | null, HttpResponse | null], void>;
   });
   afterEach(() => clock.restore());
 
