@@ -16,6 +16,8 @@ export interface WaveOptions {
   zeroUs?: number;
   /** High width of a 1 bit (datasheet 70 us). */
   oneUs?: number;
+  /** When set, the line first idles high this long after the host releases it (datasheet 20-40 us). */
+  releaseUs?: number;
 }
 
 /** The five frame bytes for a temperature in °C and relative humidity in %RH (0.1 resolution). */
@@ -44,16 +46,16 @@ function jittered(us: number, opts: WaveOptions): number {
 }
 
 /**
- * The sensor's answer after the host releases the line: 80 us low, 80 us high, then per bit
- * ~50 us low and a high of `zeroUs` or `oneUs`, then a final 50 us low before the line idles high.
+ * The sensor's answer after the host releases the line (optionally the release high first):
+ * 80 us low, 80 us high, then per bit ~50 us low and a high of `zeroUs` or `oneUs`, then a final
+ * 50 us low before the line idles high.
  */
 export function dht22Segments(bytes: number[], opts: WaveOptions = {}): Segment[] {
   const zero = opts.zeroUs ?? 27;
   const one = opts.oneUs ?? 70;
-  const segs: Segment[] = [
-    { level: 0, us: jittered(80, opts) },
-    { level: 1, us: jittered(80, opts) },
-  ];
+  const segs: Segment[] = [];
+  if (opts.releaseUs) segs.push({ level: 1, us: jittered(opts.releaseUs, opts) });
+  segs.push({ level: 0, us: jittered(80, opts) }, { level: 1, us: jittered(80, opts) });
   for (const bit of frameBits(bytes)) {
     segs.push({ level: 0, us: jittered(50, opts) });
     segs.push({ level: 1, us: jittered(bit ? one : zero, opts) });
@@ -62,7 +64,7 @@ export function dht22Segments(bytes: number[], opts: WaveOptions = {}): Segment[
   return segs;
 }
 
-/** High-pulse widths in arrival order (what the capture hands to the decoder): 81 entries. */
+/** High-pulse widths in arrival order (what the capture hands to the decoder): 41 (42 with `releaseUs`). */
 export function dht22HighUs(bytes: number[], opts: WaveOptions = {}): number[] {
   return dht22Segments(bytes, opts)
     .filter((s) => s.level === 1)
