@@ -1,0 +1,141 @@
+// Delivery of queued readings to the platform: realtime property posts or batched history posts,
+// backlog oldest first; a reading leaves the queue only after the platform answered code 0.
+//
+// API (for the duty cycle):
+//   const q = openQueue(hal.store, hal.clock, {budgetBytes, segmentBytes, nextId: client.nextId});
+//   const d = createDelivery(client, q, {productKey, deviceName, mode: "batch", batchSize: 6, maxPostsPerCycle: 4});
+//   const rec = q.push({temperature: t, humidity: h});   // first: the reading is safe in flash
+//   d.flush(rec, function (r) { log(...r); sleep(); });  // r: {posts, delivered, rejected, code, depth}
+// Realtime: `rec` goes first as a property post with its time; on failure it just stays queued.
+// Batch: nothing is sent until `batchSize` readings wait; then history posts of the oldest ones,
+// at most 200 properties each, so one TLS handshake (one request) carries up to ~100 readings.
+// Each flush sends at most `maxPostsPerCycle` posts and stops at the first failure (the client's
+// backoff then decides when to try again), so a backlog drains over a few cycles while every
+// cycle's fresh reading is still taken (realtime) or queued behind at most a few posts (batch).
+import { historyPosts, MAX_PROPS, propertyPost, Props, TimedReading, topics } from "./iot/alink";
+import type { PublishResult } from "./iot/client";
+import type { Queue, QueueRecord } from "./queue";
+
+/** The part of the IoT client delivery needs. */
+export interface Publisher {
+  publish(topic: string, payload: string, cb: (r: PublishResult) => void): void;
+  waitMs(): number;
+}
+
+export interface DeliveryOptions {
+  productKey: string;
+  deviceName: string;
+  /** "realtime" (a property post per reading) or "batch" (history posts of batchSize readings). */
+  mode: string;
+  /** Readings per history post in batch mode. */
+  batchSize: number;
+  /** Posts per flush at most (each is one HTTPS request). */
+  maxPostsPerCycle: number;
+}
+
+export interface FlushResult {
+  /** Requests made (posts attempted). */
+  posts: number;
+  /** Readings the platform accepted (code 0). */
+  delivered: number;
+  /** Readings dropped because the platform refused them for good (e.g. 10001), logged. */
+  rejected: number;
+  /** Code of the last attempt: 0 when all went through or nothing was due. */
+  code: number;
+  /** Readings still queued. */
+  depth: number;
+}
+
+export const DELIVERY_DEFAULTS = { mode: "realtime", batchSize: 6, maxPostsPerCycle: 4 };
+
+/** Property values of a record, with its time when known. */
+function propsOf(r: QueueRecord): Props {
+  const p: Props = {};
+  for (const k in r.params) p[k] = r.timeMs ? { value: r.params[k], time: r.timeMs } : r.params[k];
+  return p;
+}
+
+export function createDelivery(client: Publisher, queue: Queue, opts: DeliveryOptions, log?: (level: string, msg: string) => void) {
+  const t = topics(opts.productKey, opts.deviceName);
+  const realtime = opts.mode === "realtime";
+  // Readings per history post; halved after a batch the platform refused for good, to isolate the bad one.
+  let cap = MAX_PROPS;
+
+  /** The next post: records and body, or null when nothing is due. */
+  function single(r: QueueRecord) {
+    return { recs: [r], topic: t.property, body: propertyPost(r.id, propsOf(r)) };
+  }
+
+  function nextPost(fresh: QueueRecord | null, firstPost: boolean): { recs: QueueRecord[]; topic: string; body: string } | null {
+    if (fresh && realtime) return single(fresh);
+    if (!realtime && queue.depth() < opts.batchSize) return null;
+    const due = queue.pending(cap);
+    if (!due.length) return null;
+    if (due[0].awaitingTime) {
+      // This boot's readings get their times once the clock syncs from a reply: one post of the
+      // freshest reading without a time (off by seconds at most) gets that reply; then wait.
+      return firstPost ? single(fresh || due[0]) : null;
+    }
+    // A reading whose boot never learnt the time goes alone, without a time (never as 1970).
+    if (!due[0].timeMs) return single(due[0]);
+    const recs: QueueRecord[] = [];
+    const rows: TimedReading[] = [];
+    let props = 0;
+    for (let i = 0; i < due.length && due[i].timeMs; i++) {
+      const n = Object.keys(due[i].params).length;
+      if (props + n > MAX_PROPS) break;
+      props += n;
+      recs.push(due[i]);
+      rows.push({ timeMs: due[i].timeMs, values: due[i].params });
+    }
+    // Same records -> same first id and times: a resend after an unknown outcome is recognisable.
+    let posts = historyPosts(opts.productKey, opts.deviceName, rows, function () {
+      return recs[0].id;
+    });
+    while (posts.length > 1) {
+      recs.length = rows.length = Math.ceil(rows.length / 2);
+      posts = historyPosts(opts.productKey, opts.deviceName, rows, function () {
+        return recs[0].id;
+      });
+    }
+    return { recs: recs, topic: t.history, body: posts[0] };
+  }
+
+  /** Sends what is due: `fresh` (the reading just queued, or null) first in realtime mode. */
+  function flush(fresh: QueueRecord | null, done: (r: FlushResult) => void): void {
+    const res: FlushResult = { posts: 0, delivered: 0, rejected: 0, code: 0, depth: 0 };
+    let first = fresh;
+    function finish() {
+      res.depth = queue.depth();
+      done(res);
+    }
+    function step() {
+      const post = res.posts < opts.maxPostsPerCycle && !client.waitMs() ? nextPost(first, !res.posts) : null;
+      first = null;
+      if (!post) return finish();
+      res.posts++;
+      client.publish(post.topic, post.body, function (r) {
+        res.code = r.code;
+        if (r.ok) {
+          queue.ack(post.recs);
+          res.delivered += post.recs.length;
+          return step();
+        }
+        if (r.retryInMs !== undefined) return finish();
+        // Refused for good: split the batch to find the bad reading; a single one is dropped, logged.
+        if (post.recs.length > 1) {
+          cap = Math.ceil(post.recs.length / 2);
+        } else {
+          cap = MAX_PROPS;
+          queue.ack(post.recs);
+          res.rejected++;
+          if (log) log("E", "queue: reading " + post.recs[0].id + " refused for good (code " + r.code + "), dropped");
+        }
+        step();
+      });
+    }
+    step();
+  }
+
+  return { flush: flush };
+}
