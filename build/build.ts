@@ -1,0 +1,146 @@
+// `npm run build`: bundles dist/firmware.js and dist/core.js for the Espruino subset, runs the
+// portability gate on both, prints the size report and fails when a budget is exceeded.
+import * as esbuild from "esbuild";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Command } from "commander";
+import { deviceBase } from "./esbuild-options";
+import { gateSource, formatGateError } from "./gate";
+import { sizeReport, formatReport, overBudget, SizeReport, Budget } from "./sizes";
+
+export const SIGN_METHODS = ["hmacsha1", "hmacmd5", "hmacsha256"];
+const ROOT = path.resolve(__dirname, "..");
+/** Espruino's built-in modules: `require("Storage")` etc. stay calls into the interpreter. */
+export const ESPRUINO_MODULES = ["Storage", "http", "Wifi", "net", "tls", "dgram", "Flash", "ESP32", "crypto", "heatshrink", "neopixel", "Espruino"];
+
+export interface BuildOptions {
+  /** Signmethods built into dist/firmware.js (dist/core.js always has all three). */
+  signMethods: string[];
+  /** Output folder, default <root>/dist. */
+  outDir?: string;
+  /** Entry of dist/firmware.js, default platform/espruino/boot.ts. */
+  firmwareEntry?: string;
+  /** Print the size report (default true). */
+  log?: (line: string) => void;
+}
+
+export interface BuildResult {
+  ok: boolean;
+  errors: string[];
+  reports: SizeReport[];
+}
+
+/** esbuild `define`s that keep only the wanted signmethods (firmware/crypto/hmac.ts reads them). */
+export function signDefines(methods: string[]): { [name: string]: string } {
+  const out: { [name: string]: string } = {};
+  for (const m of SIGN_METHODS) out["SIGN_" + m.toUpperCase()] = methods.indexOf(m) >= 0 ? "true" : "false";
+  return out;
+}
+
+/** Throws on an unknown signmethod name. */
+export function parseSignMethods(list: string): string[] {
+  const methods = list.split(",").map((s) => s.trim()).filter((s) => s);
+  for (const m of methods) {
+    if (SIGN_METHODS.indexOf(m) < 0) throw new Error(`unknown sign method "${m}" (known: ${SIGN_METHODS.join(", ")})`);
+  }
+  if (!methods.length) throw new Error("no sign method given");
+  return methods;
+}
+
+export function loadBudgets(signMethods: string[]): { firmware: Budget; core: Budget } {
+  const b = JSON.parse(fs.readFileSync(path.join(__dirname, "budgets.json"), "utf8"));
+  const firmware: Budget = Object.assign({}, b.firmware);
+  // Extra signmethods bring their hash: their allowance is added to crypto and total.
+  for (const m of signMethods) {
+    const extra = (b.firmwareExtraPerSignMethod || {})[m] || 0;
+    if (firmware.crypto !== undefined) firmware.crypto += extra;
+    if (firmware.total !== undefined) firmware.total += extra;
+  }
+  return { firmware, core: b.core || {} };
+}
+
+async function bundleOne(opts: esbuild.BuildOptions, outfile: string, budget: Budget, log: (l: string) => void): Promise<{ errors: string[]; report?: SizeReport }> {
+  let result: esbuild.BuildResult;
+  try {
+    result = await esbuild.build(Object.assign({}, deviceBase, { absWorkingDir: ROOT, outfile, logLevel: "silent" }, opts));
+  } catch (e) {
+    const failure = e as esbuild.BuildFailure;
+    const msgs = failure.errors ? await esbuild.formatMessages(failure.errors, { kind: "error" }) : [String(e)];
+    return { errors: msgs.map((m) => m.trim()) };
+  }
+  const code = fs.readFileSync(outfile, "utf8");
+  const rel = path.relative(ROOT, outfile).replace(/\\/g, "/");
+  const gateErrors = gateSource(code, rel).map(formatGateError);
+  if (gateErrors.length) {
+    // A script that fails the gate must not be flashed by accident.
+    fs.rmSync(outfile, { force: true });
+    return { errors: gateErrors };
+  }
+  const report = sizeReport(result.metafile as esbuild.Metafile, path.relative(ROOT, outfile).replace(/\\/g, "/"), Buffer.byteLength(code));
+  log(formatReport(report));
+  return { errors: overBudget(report, budget), report };
+}
+
+export async function build(options: BuildOptions): Promise<BuildResult> {
+  const log = options.log || ((l: string) => console.log(l));
+  const outDir = path.resolve(ROOT, options.outDir || "dist");
+  fs.mkdirSync(outDir, { recursive: true });
+  const budgets = loadBudgets(options.signMethods);
+  const errors: string[] = [];
+  const reports: SizeReport[] = [];
+
+  const entry = options.firmwareEntry || "platform/espruino/boot.ts";
+  const fw = await bundleOne({
+    entryPoints: [entry],
+    // cjs leaves require("Storage") as a plain call (iife would add a shim built on Proxy); the
+    // banner/footer give the IIFE scope so minified names stay local.
+    format: "cjs",
+    banner: { js: "(()=>{" },
+    footer: { js: "})();" },
+    external: ESPRUINO_MODULES,
+    define: signDefines(options.signMethods),
+  }, path.join(outDir, "firmware.js"), budgets.firmware, log);
+
+  // IotCore is assigned from the namespace object instead of esbuild's `globalName`, whose
+  // CommonJS wrapper reads Object.prototype.hasOwnProperty and makes closures in a loop.
+  const core = await bundleOne({
+    stdin: { contents: 'import * as core from "./firmware/core";\nIotCore = core;\n', resolveDir: ROOT, sourcefile: "core-entry.js", loader: "js" },
+    format: "iife",
+    banner: { js: "var IotCore;" },
+    define: signDefines(SIGN_METHODS),
+  }, path.join(outDir, "core.js"), budgets.core, log);
+
+  for (const r of [fw, core]) {
+    errors.push(...r.errors);
+    if (r.report) reports.push(r.report);
+  }
+  return { ok: errors.length == 0, errors, reports };
+}
+
+if (require.main === module) {
+  const program = new Command()
+    .name("build")
+    .description("Bundle dist/firmware.js and dist/core.js, run the portability gate and the size budgets")
+    .option("--sign-methods <list>", `signmethods built into dist/firmware.js, comma-separated (${SIGN_METHODS.join(", ")})`, "hmacsha1")
+    .option("--out-dir <dir>", "output folder", "dist")
+    .parse();
+  const o = program.opts();
+  let methods: string[];
+  try {
+    methods = parseSignMethods(o.signMethods);
+  } catch (e) {
+    console.error("build: " + (e as Error).message);
+    process.exit(2);
+  }
+  build({ signMethods: methods, outDir: o.outDir }).then((r) => {
+    if (!r.ok) {
+      for (const e of r.errors) console.error(e);
+      console.error(`build failed: ${r.errors.length} error(s)`);
+      process.exit(1);
+    }
+    console.log(`build ok (sign methods in firmware: ${methods.join(", ")})`);
+  }, (e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
