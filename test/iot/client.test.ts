@@ -1,0 +1,311 @@
+// The IoT client over a scripted fake HAL under sinon fake timers: golden requests, token
+// lifecycle across reboots, re-auth and resend, backoff bounds, one request in flight.
+import { strict as assert } from "node:assert";
+import { createHmac } from "node:crypto";
+import sinon from "sinon";
+import { createIotClient, IotClient, PublishResult } from "../../firmware/iot/client";
+import { propertyPost } from "../../firmware/iot/alink";
+import { fakeHal, FakeHal } from "../helpers/fake-hal";
+
+const ENDPOINT = "https://iot-as-http.cn-shanghai.aliyuncs.com";
+const SECRET = "s3cr3tDeviceSecretValue";
+const TOKEN = "6944e5bfb92e4d4ea3918d1eda3942f6";
+const TOKEN2 = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
+const TOPIC = "/sys/pk/device/thing/event/property/post";
+const PAYLOAD = '{"id":"123","version":"1.0","params":{"temperature":23.5,"humidity":61.0},"method":"thing.event.property.post"}';
+const cfg = { productKey: "pk", deviceName: "device", deviceSecret: SECRET, endpoint: ENDPOINT + "/", signMethod: "hmacsha1", clientId: "12345" };
+const authOk = (t = TOKEN) => ({ body: `{"code":0,"message":"success","info":{"token":"${t}"}}` });
+const pubOk = { body: '{"code":0,"message":"success","info":{"messageId":892687627916247041}}' };
+const codeReply = (c: number) => ({ body: `{"code":${c},"message":"error ${c}"}` });
+const DAY = 86400000;
+const NOW = Date.UTC(2026, 10, 26, 1, 0, 0);
+
+describe("iot client", () => {
+  let clock: sinon.SinonFakeTimers;
+  beforeEach(() => {
+    clock = sinon.useFakeTimers({ now: NOW, toFake: ["setTimeout", "clearTimeout", "Date"] });
+  });
+  afterEach(() => {
+    sinon.restore();
+    clock.restore();
+  });
+
+  async function publish(c: IotClient, tickMs = 200, payload = PAYLOAD): Promise<PublishResult> {
+    let got: PublishResult | undefined;
+    let calls = 0;
+    c.publish(TOPIC, payload, (r) => {
+      got = r;
+      calls++;
+    });
+    await clock.tickAsync(tickMs);
+    assert.equal(calls, 1, "callback exactly once");
+    return got!;
+  }
+  function clean(hal: FakeHal) {
+    const text = hal.logs.join("\n");
+    assert.ok(!text.includes(SECRET), "secret in log");
+    assert.ok(!text.includes(TOKEN) && !text.includes(TOKEN2), "token in log");
+  }
+  const paths = (hal: FakeHal) => hal.requests.map((r) => r.url.substr(ENDPOINT.length));
+
+  it("authenticates lazily, then sends the golden auth and publish requests", async () => {
+    const hal = fakeHal();
+    const c = createIotClient(hal, cfg);
+    assert.equal(hal.requests.length, 0);
+    hal.script.push(authOk(), pubOk);
+    const r = await publish(c);
+    assert.deepEqual(r, { ok: true, code: 0, messageId: "892687627916247041" });
+    const sign = createHmac("sha1", SECRET).update("clientId12345deviceNamedeviceproductKeypk").digest("hex");
+    assert.deepEqual(hal.requests[0], {
+      method: "POST", url: ENDPOINT + "/auth", headers: { "Content-Type": "application/json" },
+      body: `{"version":"default","clientId":"12345","signmethod":"hmacsha1","sign":"${sign}","productKey":"pk","deviceName":"device"}`,
+      timeoutMs: 10000, maxBodyBytes: 2048,
+    });
+    assert.deepEqual(hal.requests[1], {
+      method: "POST", url: ENDPOINT + "/topic/sys/pk/device/thing/event/property/post",
+      headers: { password: TOKEN, "Content-Type": "application/octet-stream" }, body: PAYLOAD, timeoutMs: 10000, maxBodyBytes: 2048,
+    });
+    assert.equal(PAYLOAD, propertyPost("123", { temperature: 23.5, humidity: 61 }));
+    assert.deepEqual({ ...c.counters, failuresByCode: undefined }, { requests: 2, auths: 1, publishes: 1, accepted: 1, retries: 0, failuresByCode: undefined });
+    clean(hal);
+  });
+
+  it("signs and sends a timestamp only when the clock is synced", async () => {
+    const hal = fakeHal({ wallMs: NOW });
+    const c = createIotClient(hal, cfg);
+    hal.script.push(authOk(), pubOk);
+    await publish(c);
+    const body = JSON.parse(hal.requests[0].body);
+    assert.equal(body.timestamp, String(NOW));
+    assert.equal(body.sign, createHmac("sha1", SECRET).update(`clientId12345deviceNamedeviceproductKeypktimestamp${NOW}`).digest("hex"));
+  });
+
+  it("sets an unsynced clock from the reply's Date header", async () => {
+    const hal = fakeHal();
+    const c = createIotClient(hal, cfg);
+    hal.script.push({ ...authOk(), headers: { date: "Thu, 26 Nov 2026 00:54:44 GMT" } }, pubOk);
+    assert.equal(hal.clock.synced(), false);
+    await publish(c);
+    assert.equal(hal.clock.synced(), true);
+    const d = hal.clock.nowMs() - Date.UTC(2026, 10, 26, 0, 54, 44);
+    assert.ok(d >= 0 && d < 1000, String(d));
+  });
+
+  it("reuses the stored token after a reboot, and not for another device", async () => {
+    const hal = fakeHal();
+    hal.script.push(authOk(), pubOk);
+    await publish(createIotClient(hal, cfg));
+    const rebooted = fakeHal({ store: hal.records });
+    rebooted.script.push(pubOk);
+    const c2 = createIotClient(rebooted, cfg);
+    assert.equal((await publish(c2)).ok, true);
+    assert.deepEqual(paths(rebooted), ["/topic" + TOPIC]);
+    assert.equal(rebooted.requests[0].headers.password, TOKEN);
+    assert.equal(c2.counters.auths, 0);
+    const other = fakeHal({ store: hal.records });
+    other.script.push(authOk(TOKEN2), pubOk);
+    await publish(createIotClient(other, { ...cfg, deviceName: "device2" }));
+    assert.equal(paths(other)[0], "/auth");
+  });
+
+  it("renews the token before its 7 days run out, also across a reboot", async () => {
+    const hal = fakeHal({ wallMs: NOW });
+    hal.respond = (req) => (req.url.endsWith("/auth") ? authOk() : pubOk);
+    const c = createIotClient(hal, cfg);
+    await publish(c);
+    await clock.tickAsync(6 * DAY + 22 * 3600000);
+    await publish(c);
+    assert.deepEqual(paths(hal), ["/auth", "/topic" + TOPIC, "/topic" + TOPIC]);
+    await clock.tickAsync(90 * 60000); // now 7 days - 30 min after auth: inside the margin
+    await publish(c);
+    assert.deepEqual(paths(hal).slice(3), ["/auth", "/topic" + TOPIC]);
+    // A device waking 8 days later with the old token on flash authenticates first.
+    const old = { ...hal.records };
+    const woke = fakeHal({ store: { ...old, "iot.token": old["iot.token"].replace(/"e":\d+/, `"e":${NOW + 7 * DAY}`) }, wallMs: NOW + 8 * DAY });
+    woke.respond = hal.respond;
+    await publish(createIotClient(woke, cfg));
+    assert.deepEqual(paths(woke), ["/auth", "/topic" + TOPIC]);
+  });
+
+  for (const code of [20001, 20002, 20003]) {
+    it(`on ${code} re-authenticates and resends the same message once`, async () => {
+      const hal = fakeHal();
+      hal.script.push(authOk(), codeReply(code), authOk(TOKEN2), pubOk);
+      const c = createIotClient(hal, cfg);
+      const r = await publish(c, 500);
+      assert.deepEqual(r, { ok: true, code: 0, messageId: "892687627916247041" });
+      assert.deepEqual(paths(hal), ["/auth", "/topic" + TOPIC, "/auth", "/topic" + TOPIC]);
+      assert.equal(hal.requests[3].body, hal.requests[1].body);
+      assert.equal(hal.requests[3].headers.password, TOKEN2);
+      assert.equal(c.counters.retries, 1);
+      assert.ok(hal.records["iot.token"].includes(TOKEN2));
+      clean(hal);
+    });
+  }
+
+  it("resends only once: a second token refusal fails with a retry delay", async () => {
+    const hal = fakeHal();
+    hal.script.push(authOk(), codeReply(20001), authOk(TOKEN2), codeReply(20001));
+    const c = createIotClient(hal, cfg);
+    const r = await publish(c, 500);
+    assert.equal(r.ok, false);
+    assert.equal(r.code, 20001);
+    assert.ok(r.retryInMs! >= 1000 && r.retryInMs! < 2000, String(r.retryInMs));
+    await clock.tickAsync(60000);
+    assert.equal(hal.requests.length, 4);
+    assert.equal(hal.records["iot.token"], undefined);
+  });
+
+  const transient: [string, object, number][] = [
+    ["10000", codeReply(10000), 10000], ["20004", codeReply(20004), 20004], ["30001", codeReply(30001), 30001],
+    ["40000", codeReply(40000), 40000], ["HTTP 503 page", { status: 503, body: "<html><body>503 Service Unavailable</body></html>" }, -2],
+    ["network error", { err: { kind: "refused", detail: "-9" } }, -1],
+  ];
+  for (const [name, fault, code] of transient) {
+    it(`backs off with jitter on ${name}, holds further sends, then sends again`, async () => {
+      const hal = fakeHal();
+      hal.script.push(authOk(), fault, pubOk);
+      const c = createIotClient(hal, cfg);
+      const r = await publish(c);
+      assert.equal(r.ok, false);
+      assert.equal(r.code, code);
+      assert.ok(r.retryInMs! >= 1000 && r.retryInMs! < 2000, String(r.retryInMs));
+      assert.ok(c.waitMs() > 0 && c.waitMs() <= r.retryInMs!);
+      const held = await publish(c, 0);
+      assert.equal(held.code, -5);
+      assert.ok(held.retryInMs! > 0);
+      assert.equal(hal.requests.length, 2);
+      await clock.tickAsync(r.retryInMs!);
+      assert.equal(c.waitMs(), 0);
+      assert.equal((await publish(c)).ok, true);
+      assert.equal(c.counters.failuresByCode[code], 1);
+      clean(hal);
+    });
+  }
+
+  it("doubles the delay on consecutive failures up to a cap of 10 minutes", async () => {
+    sinon.stub(Math, "random").returns(0.999999);
+    const hal = fakeHal();
+    hal.respond = (req) => (req.url.endsWith("/auth") ? authOk() : codeReply(10000));
+    const c = createIotClient(hal, cfg);
+    const delays: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const r = await publish(c);
+      delays.push(r.retryInMs!);
+      await clock.tickAsync(r.retryInMs!);
+    }
+    assert.deepEqual(delays.slice(0, 4), [1999, 3999, 7999, 15999]);
+    assert.equal(Math.max(...delays), 599999);
+  });
+
+  it("10001: does not retry the message, holds long", async () => {
+    const hal = fakeHal();
+    hal.script.push(authOk(), codeReply(10001));
+    const c = createIotClient(hal, cfg);
+    const r = await publish(c);
+    assert.equal(r.code, 10001);
+    assert.equal(r.retryInMs, undefined);
+    assert.ok(c.waitMs() >= 300000);
+    assert.ok(hal.logs.some((l) => l.startsWith("E ") && l.includes("10001")));
+  });
+
+  it("20000 never loops: a caller hammering every second gets at most 4 requests an hour, 14 a day", async () => {
+    sinon.stub(Math, "random").returns(0); // shortest waits: the worst case
+    const hal = fakeHal();
+    hal.respond = () => codeReply(20000);
+    const c = createIotClient(hal, cfg);
+    for (let s = 0; s < 3600; s++) {
+      c.publish(TOPIC, PAYLOAD, () => undefined);
+      await clock.tickAsync(1000);
+    }
+    assert.ok(hal.requests.length <= 4, String(hal.requests.length));
+    for (let m = 60; m < 1440; m++) {
+      c.publish(TOPIC, PAYLOAD, () => undefined);
+      await clock.tickAsync(60000);
+    }
+    assert.ok(hal.requests.length >= 10 && hal.requests.length <= 14, String(hal.requests.length));
+    assert.equal(c.counters.failuresByCode[20000], hal.requests.length);
+    clean(hal);
+  });
+
+  it("keeps one request in flight: a second publish is refused without a second connection", async () => {
+    const hal = fakeHal();
+    hal.script.push({ ...authOk(), delayMs: 300 }, pubOk);
+    const c = createIotClient(hal, cfg);
+    const got: PublishResult[] = [];
+    c.publish(TOPIC, PAYLOAD, (r) => got.push(r));
+    c.publish(TOPIC, PAYLOAD, (r) => got.push(r));
+    await clock.tickAsync(0);
+    assert.equal(got.length, 1);
+    assert.equal(got[0].code, -4);
+    assert.ok(got[0].retryInMs! > 0);
+    assert.equal(hal.inFlight(), 1);
+    await clock.tickAsync(400);
+    assert.equal(got.length, 2);
+    assert.equal(got[1].ok, true);
+    assert.equal(hal.requests.length, 2);
+  });
+
+  it("frees itself when a transport never calls back", async () => {
+    const hal = fakeHal();
+    hal.script.push(authOk(), { hang: true }, pubOk);
+    const c = createIotClient(hal, { ...cfg, timeoutMs: 5000 });
+    const r = await publish(c, 10100);
+    assert.equal(r.code, -1);
+    assert.ok(r.retryInMs! > 0);
+    await clock.tickAsync(r.retryInMs!);
+    assert.equal((await publish(c)).ok, true);
+  });
+
+  it("turns a transport that throws into a network failure", async () => {
+    const hal = fakeHal();
+    hal.net.request = () => {
+      throw new Error("Unable to create socket");
+    };
+    const r = await publish(createIotClient(hal, cfg));
+    assert.equal(r.code, -1);
+    assert.ok(hal.logs.some((l) => l.includes("Unable to create socket")));
+  });
+
+  it("refuses a token that is not safe in a header, without using it", async () => {
+    const hal = fakeHal();
+    hal.script.push(authOk("abc\r\nX-Evil: 1"), { status: 200, body: "<html>login</html>" });
+    const c = createIotClient(hal, cfg);
+    const r = await publish(c);
+    assert.equal(r.code, -3);
+    assert.equal(hal.requests.length, 1);
+    assert.equal(hal.records["iot.token"], undefined);
+    await clock.tickAsync(r.retryInMs!);
+    const r2 = await publish(c);
+    assert.equal(r2.code, -3);
+    assert.ok(hal.logs.some((l) => l.includes("<html>login")));
+  });
+
+  it("reports an unbuilt sign method as a config failure, without a request", async () => {
+    const hal = fakeHal();
+    const r = await publish(createIotClient(hal, { ...cfg, signMethod: "hmacsha512" }));
+    assert.equal(r.code, -6);
+    assert.equal(hal.requests.length, 0);
+    assert.ok(hal.logs.some((l) => l.includes("hmacsha512")));
+  });
+
+  it("sends text beyond Latin-1 as UTF-8 bytes", async () => {
+    const hal = fakeHal();
+    hal.script.push(authOk(), pubOk);
+    await publish(createIotClient(hal, cfg), 200, '{"note":"湿度"}');
+    assert.equal(hal.requests[1].body, Buffer.from('{"note":"湿度"}', "utf8").toString("latin1"));
+  });
+
+  it("gives Alink ids from a stored counter: unique across reboots, few flash writes", () => {
+    const hal = fakeHal();
+    const write = sinon.spy(hal.store, "write");
+    const c = createIotClient(hal, cfg);
+    const ids: string[] = [];
+    for (let i = 0; i < 100; i++) ids.push(c.nextId());
+    assert.deepEqual(ids.slice(0, 3), ["1", "2", "3"]);
+    assert.ok(write.callCount <= 2, String(write.callCount));
+    const c2 = createIotClient(fakeHal({ store: hal.records }), cfg);
+    const next = c2.nextId();
+    assert.ok(/^\d+$/.test(next) && +next > 100, next);
+  });
+});
