@@ -1,0 +1,156 @@
+// SQLite storage of the local IoT Platform: device registry, tokens, messages and readings.
+import Database from "better-sqlite3";
+import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+export interface Device {
+  productKey: string;
+  deviceName: string;
+  deviceSecret: string;
+  createdAt: number;
+  lastSeen: number | null;
+}
+
+/** One publish as the platform received it, accepted (code 0) or refused. */
+export interface MessageRecord {
+  topic: string;
+  payload: string;
+  code: number;
+  /** Decimal digits of the 64-bit id (above 2^53, so never a JS number); null when refused. */
+  messageId: string | null;
+  time: number;
+  /** Which Alink check set ran: property-post, history-post, event-post, ota-inform, ... */
+  kind: string;
+  /** Problems found by the Alink checks; empty when every check passed. */
+  checks: string[];
+}
+
+export interface Reading {
+  time: number;
+  temperature: number | null;
+  humidity: number | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS devices (
+  productKey TEXT NOT NULL, deviceName TEXT NOT NULL, deviceSecret TEXT NOT NULL,
+  createdAt INTEGER NOT NULL, lastSeen INTEGER, PRIMARY KEY (productKey, deviceName));
+CREATE TABLE IF NOT EXISTS tokens (
+  token TEXT PRIMARY KEY, productKey TEXT NOT NULL, deviceName TEXT NOT NULL, expiresAt INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, productKey TEXT NOT NULL, deviceName TEXT NOT NULL,
+  topic TEXT NOT NULL, payload TEXT NOT NULL, code INTEGER NOT NULL, messageId TEXT,
+  time INTEGER NOT NULL, kind TEXT NOT NULL, checks TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS messages_device ON messages (productKey, deviceName, id);
+CREATE TABLE IF NOT EXISTS readings (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, productKey TEXT NOT NULL, deviceName TEXT NOT NULL,
+  time INTEGER NOT NULL, temperature REAL, humidity REAL);
+CREATE INDEX IF NOT EXISTS readings_device ON readings (productKey, deviceName, time);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`;
+
+export type Store = ReturnType<typeof openStore>;
+
+/** Opens (creating when missing) `platform.db` in `dataDir`. All calls are synchronous. */
+export function openStore(dataDir: string) {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new Database(join(dataDir, "platform.db"));
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.exec(SCHEMA);
+
+  const q = {
+    device: db.prepare("SELECT * FROM devices WHERE productKey = ? AND deviceName = ?"),
+    devices: db.prepare("SELECT * FROM devices ORDER BY createdAt, productKey, deviceName"),
+    addDevice: db.prepare("INSERT INTO devices (productKey, deviceName, deviceSecret, createdAt) VALUES (?, ?, ?, ?)"),
+    seen: db.prepare("UPDATE devices SET lastSeen = ? WHERE productKey = ? AND deviceName = ?"),
+    addToken: db.prepare("INSERT INTO tokens (token, productKey, deviceName, expiresAt) VALUES (?, ?, ?, ?)"),
+    token: db.prepare("SELECT * FROM tokens WHERE token = ?"),
+    dropTokens: db.prepare("DELETE FROM tokens WHERE expiresAt < ?"),
+    addMessage: db.prepare(
+      "INSERT INTO messages (productKey, deviceName, topic, payload, code, messageId, time, kind, checks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ),
+    messages: db.prepare(
+      "SELECT topic, payload, code, messageId, time, kind, checks FROM messages WHERE productKey = ? AND deviceName = ? ORDER BY id DESC LIMIT ?",
+    ),
+    messageCount: db.prepare("SELECT COUNT(*) AS n FROM messages WHERE productKey = ? AND deviceName = ?"),
+    addReading: db.prepare("INSERT INTO readings (productKey, deviceName, time, temperature, humidity) VALUES (?, ?, ?, ?, ?)"),
+    readings: db.prepare(
+      "SELECT time, temperature, humidity FROM (SELECT id, time, temperature, humidity FROM readings WHERE productKey = ? AND deviceName = ? ORDER BY time DESC, id DESC LIMIT ?) ORDER BY time, id",
+    ),
+    latest: db.prepare(
+      `SELECT
+        (SELECT temperature FROM readings WHERE productKey = @pk AND deviceName = @dn AND temperature IS NOT NULL ORDER BY time DESC, id DESC LIMIT 1) AS temperature,
+        (SELECT humidity FROM readings WHERE productKey = @pk AND deviceName = @dn AND humidity IS NOT NULL ORDER BY time DESC, id DESC LIMIT 1) AS humidity,
+        (SELECT MAX(time) FROM readings WHERE productKey = @pk AND deviceName = @dn) AS time`,
+    ),
+    getMeta: db.prepare("SELECT value FROM meta WHERE key = ?"),
+    setMeta: db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"),
+  };
+
+  // The message id counter lives in the database so ids keep growing across restarts. It starts
+  // at a random point between 2^59 and 2^60: far above 2^53, like the platform's ids.
+  let nextMessageId: bigint;
+  const stored = q.getMeta.get("nextMessageId") as { value: string } | undefined;
+  if (stored) nextMessageId = BigInt(stored.value);
+  else nextMessageId = (1n << 59n) + (randomBytes(8).readBigUInt64BE(0) & ((1n << 55n) - 1n));
+
+  const insertMessage = db.transaction((pk: string, dn: string, m: MessageRecord, readings: Reading[]) => {
+    q.addMessage.run(pk, dn, m.topic, m.payload, m.code, m.messageId, m.time, m.kind, JSON.stringify(m.checks));
+    for (const r of readings) q.addReading.run(pk, dn, r.time, r.temperature, r.humidity);
+    if (m.messageId !== null) q.setMeta.run("nextMessageId", String(nextMessageId));
+  });
+
+  return {
+    device(pk: string, dn: string): Device | undefined {
+      return q.device.get(pk, dn) as Device | undefined;
+    },
+    devices(): Device[] {
+      return q.devices.all() as Device[];
+    },
+    addDevice(d: Device): void {
+      q.addDevice.run(d.productKey, d.deviceName, d.deviceSecret, d.createdAt);
+    },
+    seen(pk: string, dn: string, time: number): void {
+      q.seen.run(time, pk, dn);
+    },
+    addToken(token: string, pk: string, dn: string, expiresAt: number): void {
+      q.addToken.run(token, pk, dn, expiresAt);
+    },
+    token(token: string): { productKey: string; deviceName: string; expiresAt: number } | undefined {
+      return q.token.get(token) as { productKey: string; deviceName: string; expiresAt: number } | undefined;
+    },
+    /** Forgets tokens that expired before `time` (kept a while so a late one still gets 20001, not 20003). */
+    dropTokensExpiredBefore(time: number): void {
+      q.dropTokens.run(time);
+    },
+    /** Reserves the next 64-bit message id (persisted with the next stored accepted message). */
+    takeMessageId(): string {
+      const id = nextMessageId;
+      nextMessageId += 1n;
+      return String(id);
+    },
+    addMessage(pk: string, dn: string, m: MessageRecord, readings: Reading[]): void {
+      insertMessage(pk, dn, m, readings);
+    },
+    messages(pk: string, dn: string, limit = 100): MessageRecord[] {
+      const rows = q.messages.all(pk, dn, limit) as (Omit<MessageRecord, "checks"> & { checks: string })[];
+      return rows.map((r) => ({ ...r, checks: JSON.parse(r.checks) as string[] }));
+    },
+    messageCount(pk: string, dn: string): number {
+      return (q.messageCount.get(pk, dn) as { n: number }).n;
+    },
+    readings(pk: string, dn: string, limit = 500): Reading[] {
+      return q.readings.all(pk, dn, limit) as Reading[];
+    },
+    /** Latest temperature and latest humidity (each from its newest reading), time of the newest reading. */
+    latestReading(pk: string, dn: string): Reading | undefined {
+      const r = q.latest.get({ pk, dn }) as { time: number | null; temperature: number | null; humidity: number | null };
+      return r.time === null ? undefined : { time: r.time, temperature: r.temperature, humidity: r.humidity };
+    },
+    close(): void {
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,82 @@
+// Pure rules of the platform's HTTPS device channel: signing, topic ownership, codes, throttling.
+import { createHmac, timingSafeEqual } from "node:crypto";
+
+export const CODE_MESSAGES: { [code: number]: string } = {
+  0: "success",
+  10000: "common error",
+  10001: "param error",
+  20000: "auth check error",
+  20001: "token is expired",
+  20002: "token is null",
+  20003: "check token error",
+  20004: "update session error",
+  30001: "publish message error",
+  40000: "request too many",
+};
+
+export const SIGN_METHODS: { [method: string]: string } = { hmacmd5: "md5", hmacsha1: "sha1", hmacsha256: "sha256" };
+export const TIMESTAMP_WINDOW_MS = 15 * 60 * 1000;
+export const MAX_BODY_BYTES = 128 * 1024;
+export const MAX_CLIENT_ID = 64;
+
+export interface AuthFields {
+  productKey: string;
+  deviceName: string;
+  clientId: string;
+  timestamp?: string | number;
+}
+
+/** The string to sign: submitted fields except sign/signmethod/version, keys sorted, key+value, no separators. */
+export function signString(f: AuthFields): string {
+  const fields: [string, string][] = [
+    ["clientId", f.clientId],
+    ["deviceName", f.deviceName],
+    ["productKey", f.productKey],
+  ];
+  if (f.timestamp !== undefined) fields.push(["timestamp", String(f.timestamp)]);
+  return fields
+    .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+    .map(([k, v]) => k + v)
+    .join("");
+}
+
+/** Constant-time comparison of a submitted hex sign (any case) with the expected HMAC. */
+export function signMatches(method: string, secret: string, f: AuthFields, sign: string): boolean {
+  const expected = createHmac(SIGN_METHODS[method], secret).update(signString(f), "utf8").digest();
+  const given = /^[0-9a-fA-F]*$/.test(sign) && sign.length === expected.length * 2 ? Buffer.from(sign, "hex") : Buffer.alloc(expected.length);
+  const equal = timingSafeEqual(given, expected);
+  return equal && sign.length === expected.length * 2;
+}
+
+/** The device a topic belongs to: /sys/{pk}/{dn}/..., /ota/device/{kind}/{pk}/{dn}, /{pk}/{dn}/user/... */
+export function topicOwner(topic: string): { productKey: string; deviceName: string } | null {
+  const s = topic.split("/");
+  if (s[0] !== "" || s.some((part, i) => i > 0 && part === "")) return null;
+  if (s[1] === "sys" && s.length > 4) return { productKey: s[2], deviceName: s[3] };
+  if (s[1] === "ota" && s[2] === "device" && s.length === 6) return { productKey: s[4], deviceName: s[5] };
+  if (s[3] === "user" && s.length > 4) return { productKey: s[1], deviceName: s[2] };
+  return null;
+}
+
+/** Platform JSON answer for a code (messages carry a detail after the platform's wording). */
+export function codeBody(code: number, detail?: string): string {
+  const message = (CODE_MESSAGES[code] ?? "error") + (detail ? `: ${detail}` : "");
+  return JSON.stringify({ code, message });
+}
+
+/** Per-device token bucket on platform time: `burst` requests at once, refilled at `perSec`. */
+export function createThrottle(perSec: number, burst: number) {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  return {
+    /** True when the device may send now (and takes one token). */
+    take(device: string, nowMs: number): boolean {
+      const b = buckets.get(device) ?? { tokens: burst, at: nowMs };
+      b.tokens = Math.min(burst, b.tokens + (Math.max(0, nowMs - b.at) * perSec) / 1000);
+      b.at = nowMs;
+      buckets.set(device, b);
+      if (b.tokens < 1) return false;
+      b.tokens -= 1;
+      return true;
+    },
+  };
+}
