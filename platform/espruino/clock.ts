@@ -1,5 +1,5 @@
-// HAL Clock on Espruino's getTime/setTime, and a Net wrapper that sets it from the HTTP Date header.
-import type { Clock, Net } from "../hal";
+// HAL Clock on Espruino's getTime/setTime (the IoT client sets it from the server's Date header).
+import type { Clock } from "../hal";
 
 /** Espruino time functions: `getTime()` in seconds (fractional), `setTime(seconds)`. */
 export interface EspTime {
@@ -29,28 +29,6 @@ export function createClock(t: EspTime): Clock {
     },
     uptimeMs: function () {
       return Math.floor((t.getTime() - base) * 1000);
-    },
-  };
-}
-
-/** Max drift tolerated before the clock is reset from a Date header (1 s resolution anyway). */
-const RESYNC_MS = 5000;
-
-/**
- * Wraps a Net so every response's `Date` header sets the clock when it is unsynced or off by
- * more than RESYNC_MS: the platform checks auth timestamps within 15 minutes of its own time.
- */
-export function syncClockFromDate(net: Net, clock: Clock): Net {
-  return {
-    request: function (req, done) {
-      net.request(req, function (err, res) {
-        const date = res ? res.headers["date"] : undefined;
-        if (date) {
-          const ms = Date.parse(date);
-          if (ms > EARLIEST_MS && (!clock.synced() || Math.abs(ms - clock.nowMs()) > RESYNC_MS)) clock.set(ms);
-        }
-        done(err, res);
-      });
     },
   };
 }

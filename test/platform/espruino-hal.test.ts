@@ -2,11 +2,11 @@
 import { strict as assert } from "node:assert";
 import sinon from "sinon";
 import { createStore } from "../../platform/espruino/store";
-import { createClock, syncClockFromDate } from "../../platform/espruino/clock";
+import { createClock } from "../../platform/espruino/clock";
 import { createPower, resumeSleep, MAX_SLEEP_MS, SLEEP_REST } from "../../platform/espruino/power";
 import { createLog, maskToken } from "../../platform/espruino/log";
 import { startWifi, wifiBackoffMs } from "../../platform/espruino/wifi";
-import type { HttpResponse, Net, Timers } from "../../platform/hal";
+import type { Timers } from "../../platform/hal";
 import { FakeStorage } from "./fake-storage";
 
 function nodeTimers(): Timers {
@@ -82,17 +82,6 @@ describe("platform/espruino clock", () => {
   });
   it("counts a wall time that survived in the RTC as synced", () => {
     assert.equal(createClock(fakeTime(1795655747)).synced(), true);
-  });
-  it("sets the clock from a response's Date header", () => {
-    const t = fakeTime(5);
-    const clock = createClock(t);
-    const res: HttpResponse = { status: 200, headers: { date: "Thu, 26 Nov 2026 00:54:44 GMT" }, body: "", truncated: false };
-    const inner: Net = { request: (_r, done) => done(null, res) };
-    const done = sinon.spy();
-    syncClockFromDate(inner, clock).request({ method: "GET", url: "https://x/", headers: {}, body: "", timeoutMs: 1, maxBodyBytes: 1 }, done);
-    sinon.assert.calledOnceWithExactly(done, null, res);
-    assert.equal(clock.synced(), true);
-    assert.equal(clock.nowMs(), Date.UTC(2026, 10, 26, 0, 54, 44));
   });
 });
 

@@ -1,0 +1,236 @@
+// Duty cycle on a fake HAL with sinon fake timers: boot -> read -> auth -> publish -> sleep,
+// token reuse after a reboot, re-auth and resend on 20001, sensor failure, bounded retries.
+import { strict as assert } from "node:assert";
+import sinon from "sinon";
+import { startApp, App, MAX_UNSENT, SENSOR_EVENT } from "../../firmware/app";
+import { parseConfig, DeviceConfig } from "../../firmware/config";
+import { hmacHex } from "../../firmware/crypto/hmac";
+import type { HttpRequest } from "../../platform/hal";
+import { fakeHal, FakeHal, FakeReply } from "../helpers/fake-hal";
+import { dht22Bytes, dht22HighUs } from "../../emulator/sensor/wave";
+
+const SECRET = "s3cretDeviceSecretValue0123456789";
+const DATE = "Thu, 26 Nov 2026 00:54:44 GMT";
+
+function config(over: object = {}): DeviceConfig {
+  const r = parseConfig(JSON.stringify({ productKey: "a1pk", deviceName: "dev1", deviceSecret: SECRET, intervalSec: 60, ...over }));
+  if (!r.ok) throw new Error(r.error);
+  return r.config;
+}
+
+/** A platform stand-in checking each request against alibaba-http.md: signed auth, token in `password`. */
+class Platform {
+  tokens = 0;
+  posts: { topic: string; body: string }[] = [];
+  /** Codes answered to the next publishes, in order, instead of accepting them. */
+  failPublish: number[] = [];
+  valid: string[] = [];
+  respond = (req: HttpRequest): FakeReply => {
+    const url = req.url;
+    const path = url.substr(url.indexOf("/", 8));
+    if (path === "/auth") {
+      assert.equal(req.headers["Content-Type"], "application/json");
+      const b = JSON.parse(req.body);
+      const msg = "clientId" + b.clientId + "deviceName" + b.deviceName + "productKey" + b.productKey + (b.timestamp !== undefined ? "timestamp" + b.timestamp : "");
+      if (b.sign.toLowerCase() !== hmacHex(b.signmethod || "hmacmd5", SECRET, msg)) return { body: '{"code":20000,"message":"auth check error"}' };
+      const token = "tok" + ++this.tokens + "-" + "x".repeat(40);
+      this.valid.push(token);
+      return { body: '{"code":0,"message":"success","info":{"token":"' + token + '"}}', headers: { date: DATE } };
+    }
+    assert.equal(path.indexOf("/topic/"), 0, "only /auth and /topic/...");
+    assert.equal(req.headers["Content-Type"], "application/octet-stream");
+    if (this.valid.indexOf(req.headers["password"]) < 0) return { body: '{"code":20003,"message":"check token error"}' };
+    const code = this.failPublish.shift();
+    if (code) return { body: '{"code":' + code + ',"message":"fault"}' };
+    this.posts.push({ topic: path.substr(6), body: req.body });
+    return { body: '{"code":0,"message":"success","info":{"messageId":892687627916247040}}', headers: { date: DATE } };
+  };
+}
+
+interface Rig {
+  hal: FakeHal;
+  sleeps: number[];
+  watchdogs: number[];
+  kicks: number;
+}
+
+/** A fake HAL whose DHT22 answers with `frames` in turn (null = no answer) and whose deep sleep is recorded. */
+function rig(platform: Platform, frames: ({ t: number; h: number } | null)[], store?: { [k: string]: string }, wallMs?: number): Rig {
+  const hal = fakeHal({ store, wallMs });
+  hal.respond = platform.respond;
+  const r: Rig = { hal, sleeps: [], watchdogs: [], kicks: 0 };
+  let i = 0;
+  hal.dht = {
+    capture(_startLowMs, windowMs, done) {
+      const f = frames[Math.min(i++, frames.length - 1)];
+      setTimeout(() => done(f ? dht22HighUs(dht22Bytes(f.t, f.h)) : []), 2 + windowMs);
+    },
+  };
+  hal.power = {
+    deepSleep: (ms) => {
+      r.sleeps.push(ms);
+      return true;
+    },
+    reboot: () => undefined,
+    watchdog: (sec) => void r.watchdogs.push(sec),
+    kick: () => void r.kicks++,
+  };
+  return r;
+}
+
+function paths(hal: FakeHal): string[] {
+  return hal.requests.map((q) => q.url.substr(q.url.indexOf("/", 8)));
+}
+
+describe("firmware/app duty cycle", () => {
+  let clock: sinon.SinonFakeTimers;
+  let app: App | null;
+  beforeEach(() => {
+    clock = sinon.useFakeTimers({ now: 1000 });
+    app = null;
+  });
+  afterEach(() => {
+    if (app) app.stop();
+    clock.restore();
+  });
+
+  it("boots, reads, authenticates, publishes one property post, then deep-sleeps until the next reading", async () => {
+    const p = new Platform();
+    const r = rig(p, [{ t: 23.5, h: 61 }]);
+    app = startApp(r.hal, config());
+    await clock.tickAsync(5000);
+    assert.deepEqual(paths(r.hal), ["/auth", "/topic/sys/a1pk/dev1/thing/event/property/post"]);
+    assert.equal(p.posts.length, 1);
+    const post = JSON.parse(p.posts[0].body);
+    assert.equal(post.method, "thing.event.property.post");
+    assert.equal(post.version, "1.0");
+    assert.match(post.id, /^[0-9]+$/);
+    // Read before the first Date header: wall time unknown, so plain values (the platform stamps them).
+    assert.equal(post.params.temperature, 23.5);
+    assert.equal(post.params.humidity, 61);
+    assert.match(p.posts[0].body, /"humidity":61\.0/, "FLOAT with a decimal point");
+    assert.equal(app.stats.published, 1);
+    assert.equal(r.sleeps.length, 1);
+    assert.ok(r.sleeps[0] > 50000 && r.sleeps[0] <= 60000, "sleeps the rest of the 60 s period: " + r.sleeps[0]);
+    assert.deepEqual(r.watchdogs, [240]);
+    assert.ok(r.kicks >= 1);
+    assert.ok(!r.hal.logs.join("\n").includes(SECRET), "secret never logged");
+  });
+
+  it("stamps each reading with its sample time once wall time is known", async () => {
+    const p = new Platform();
+    const wall = Date.UTC(2026, 10, 26, 0, 54, 44);
+    const r = rig(p, [{ t: -3.2, h: 88.8 }], undefined, wall);
+    app = startApp(r.hal, config());
+    await clock.tickAsync(5000);
+    const t = JSON.parse(p.posts[0].body).params.temperature;
+    assert.equal(t.value, -3.2);
+    assert.ok(t.time >= wall && t.time < wall + 5000, "sample time " + t.time);
+  });
+
+  it("reuses the stored token after a reboot (deep-sleep wake)", async () => {
+    const p = new Platform();
+    const first = rig(p, [{ t: 20, h: 50 }]);
+    app = startApp(first.hal, config());
+    await clock.tickAsync(5000);
+    app.stop();
+    assert.equal(p.tokens, 1);
+    const second = rig(p, [{ t: 20.2, h: 50.5 }], first.hal.records);
+    app = startApp(second.hal, config());
+    await clock.tickAsync(5000);
+    assert.deepEqual(paths(second.hal), ["/topic/sys/a1pk/dev1/thing/event/property/post"]);
+    assert.equal(p.tokens, 1);
+    assert.equal(p.posts.length, 2);
+    assert.notEqual(JSON.parse(p.posts[0].body).id, JSON.parse(p.posts[1].body).id, "ids stay unique across reboots");
+  });
+
+  it("re-authenticates and resends the same reading on 20001 mid-run", async () => {
+    const p = new Platform();
+    const r = rig(p, [{ t: 21, h: 40 }, { t: 21.3, h: 41 }]);
+    app = startApp(r.hal, config({ deepSleep: false }));
+    await clock.tickAsync(5000);
+    assert.equal(p.posts.length, 1);
+    p.failPublish.push(20001);
+    await clock.tickAsync(60000);
+    const pub = "/topic/sys/a1pk/dev1/thing/event/property/post";
+    assert.deepEqual(paths(r.hal), ["/auth", pub, pub, "/auth", pub]);
+    const sent = r.hal.requests.filter((q) => q.url.endsWith("/post"));
+    assert.equal(sent[1].body, sent[2].body, "the refused message is resent as is");
+    assert.notEqual(sent[1].headers["password"], sent[2].headers["password"], "with the new token");
+    assert.equal(p.posts.length, 2);
+    assert.equal(JSON.parse(p.posts[1].body).params.temperature.value, 21.3);
+    assert.equal(app.stats.published, 2);
+  });
+
+  it("publishes no made-up reading when the sensor fails, and reports the fault", async () => {
+    const p = new Platform();
+    const r = rig(p, [null]);
+    app = startApp(r.hal, config());
+    await clock.tickAsync(10000);
+    assert.equal(p.posts.filter((x) => x.topic.endsWith("/property/post")).length, 0);
+    const ev = p.posts.filter((x) => x.topic === "/sys/a1pk/dev1/thing/event/" + SENSOR_EVENT + "/post");
+    assert.equal(ev.length, 1);
+    const body = JSON.parse(ev[0].body);
+    assert.equal(body.method, "thing.event." + SENSOR_EVENT + ".post");
+    assert.equal(body.params.value.temperature, undefined);
+    assert.equal(body.params.value.humidity, undefined);
+    assert.equal(typeof body.params.value.error, "string");
+    assert.equal(app.stats.sensorFailures, 1);
+    assert.ok(r.hal.logs.some((l) => l.startsWith("W sensor:")));
+  });
+
+  it("rejects an out-of-model reading instead of publishing it", async () => {
+    const p = new Platform();
+    const r = rig(p, [{ t: 120, h: 50 }]);
+    app = startApp(r.hal, config());
+    await clock.tickAsync(10000);
+    assert.equal(p.posts.filter((x) => x.topic.endsWith("/property/post")).length, 0);
+    assert.equal(app.stats.sensorFailures, 1);
+  });
+
+  it("keeps unsent readings in RAM, idles instead of deep sleep, retries, and drops the oldest past the bound", async () => {
+    const p = new Platform();
+    const frames = [];
+    for (let i = 0; i < 40; i++) frames.push({ t: 20 + i / 10, h: 50 });
+    const r = rig(p, frames);
+    const offline: FakeReply = { err: { kind: "offline", detail: "Not connected to the internet" } };
+    r.hal.respond = () => offline;
+    app = startApp(r.hal, config());
+    // 7 periods offline: 7 readings, at most MAX_UNSENT kept
+    await clock.tickAsync(7 * 60000 - 1000);
+    assert.equal(app.stats.reads, 7);
+    assert.equal(r.sleeps.length, 0, "no deep sleep while readings wait in RAM");
+    assert.equal(app.stats.unsent, MAX_UNSENT);
+    assert.equal(app.stats.dropped, 7 - MAX_UNSENT);
+    assert.equal(app.stats.published, 0);
+    // back online: after the client's backoff the kept readings go out oldest first, each once,
+    // and deep sleep resumes; every good reading is accounted for.
+    r.hal.respond = p.respond;
+    await clock.tickAsync(30 * 60000);
+    const temps = p.posts.filter((x) => x.topic.endsWith("/property/post")).map((x) => JSON.parse(x.body).params.temperature);
+    const values: number[] = temps.map((t) => (typeof t === "object" ? t.value : t));
+    assert.ok(values.length >= MAX_UNSENT);
+    for (let i = 1; i < values.length; i++) assert.ok(values[i] > values[i - 1], "oldest first, no repeats: " + values.join(","));
+    assert.equal(app.stats.unsent, 0);
+    assert.equal(app.stats.published + app.stats.dropped, app.stats.reads);
+    assert.equal(app.stats.published, values.length);
+    assert.ok(r.sleeps.length >= 1);
+  });
+
+  it("sends readings without a time before the clock is known, and idles below the deep-sleep interval", async () => {
+    const p = new Platform();
+    const r = rig(p, [{ t: 19, h: 45 }]);
+    const bare = p.respond;
+    r.hal.respond = (q) => {
+      const a = bare(q);
+      delete a.headers; // no Date header: wall time stays unknown
+      return a;
+    };
+    app = startApp(r.hal, config({ intervalSec: 10 }));
+    await clock.tickAsync(15000);
+    assert.equal(r.sleeps.length, 0);
+    const first = JSON.parse(p.posts[0].body).params;
+    assert.equal(first.temperature, 19);
+    assert.equal(app.stats.reads, 2, "idled 10 s and read again");
+  });
+});

@@ -1,0 +1,95 @@
+// iot.json parsing: defaults, every field's check, and errors that name the field.
+import { strict as assert } from "node:assert";
+import { parseConfig, DEFAULT_ENDPOINT } from "../../firmware/config";
+
+const base = { productKey: "a1pk", deviceName: "dev1", deviceSecret: "secretsecret" };
+function parse(o: object) {
+  return parseConfig(JSON.stringify(o));
+}
+function errorOf(o: object): string {
+  const r = parse(o);
+  assert.equal(r.ok, false, "expected a config error for " + JSON.stringify(o));
+  return (r as { error: string }).error;
+}
+
+describe("firmware/config parseConfig", () => {
+  it("fills in the design's defaults", () => {
+    const r = parse(base);
+    assert.ok(r.ok);
+    assert.deepEqual(r.config, {
+      productKey: "a1pk",
+      deviceName: "dev1",
+      deviceSecret: "secretsecret",
+      endpoint: DEFAULT_ENDPOINT,
+      signMethod: "hmacsha1",
+      clientId: "a1pk.dev1",
+      intervalSec: 60,
+      dhtPin: "D4",
+      deepSleep: true,
+      logLevel: "I",
+    });
+    assert.equal(DEFAULT_ENDPOINT, "https://iot-as-http.cn-shanghai.aliyuncs.com");
+    assert.deepEqual(r.warnings, []);
+  });
+
+  it("takes every documented key", () => {
+    const r = parse({
+      ...base,
+      endpoint: "http://192.168.1.10:8080",
+      signMethod: "hmacsha256",
+      clientId: "AA:BB:CC:DD:EE:FF",
+      intervalSec: 300,
+      dhtPin: "D15",
+      wifi: { ssid: "lab", password: "pw" },
+      deepSleep: false,
+      logLevel: "D",
+    });
+    assert.ok(r.ok);
+    assert.equal(r.config.endpoint, "http://192.168.1.10:8080");
+    assert.equal(r.config.signMethod, "hmacsha256");
+    assert.deepEqual(r.config.wifi, { ssid: "lab", password: "pw" });
+    assert.equal(r.config.intervalSec, 300);
+    assert.equal(r.config.deepSleep, false);
+    assert.ok(parse({ ...base, endpoint: "https://h.example:8443/" }).ok, "trailing slash");
+    const open = parse({ ...base, wifi: { ssid: "open" } });
+    assert.ok(open.ok);
+    assert.deepEqual(open.config.wifi, { ssid: "open", password: "" });
+  });
+
+  it("names the missing or wrong field", () => {
+    assert.equal(parseConfig(undefined).ok, false);
+    assert.match((parseConfig(undefined) as { error: string }).error, /missing/);
+    assert.match((parseConfig("{nope") as { error: string }).error, /not valid JSON/);
+    assert.match((parseConfig("[1]") as { error: string }).error, /not a JSON object/);
+    assert.match(errorOf({ deviceName: "d", deviceSecret: "s" }), /^iot\.json: productKey is missing$/);
+    assert.match(errorOf({ ...base, deviceName: "" }), /deviceName must be a non-empty string/);
+    assert.match(errorOf({ ...base, deviceSecret: 12 }), /deviceSecret must be a non-empty string/);
+    assert.match(errorOf({ ...base, deviceName: "a/b" }), /deviceName/);
+    assert.match(errorOf({ ...base, endpoint: "ftp://x" }), /endpoint must start with/);
+    assert.match(errorOf({ ...base, endpoint: "https://x/auth" }), /endpoint must not have a path/);
+    assert.match(errorOf({ ...base, endpoint: "https://x:0" }), /endpoint has a bad port/);
+    assert.match(errorOf({ ...base, endpoint: "https://:80" }), /endpoint has no valid host/);
+    assert.match(errorOf({ ...base, signMethod: "sha1" }), /signMethod must be one of hmacsha1, hmacmd5, hmacsha256/);
+    assert.match(errorOf({ ...base, clientId: "x".repeat(65) }), /clientId/);
+    assert.match(errorOf({ ...base, intervalSec: "60" }), /intervalSec/);
+    assert.match(errorOf({ ...base, intervalSec: 1 }), /intervalSec/);
+    assert.match(errorOf({ ...base, intervalSec: 2.5 }), /intervalSec/);
+    assert.match(errorOf({ ...base, dhtPin: 4 }), /dhtPin/);
+    assert.match(errorOf({ ...base, wifi: "lab" }), /wifi must be an object/);
+    assert.match(errorOf({ ...base, wifi: { password: "x" } }), /wifi\.ssid/);
+    assert.match(errorOf({ ...base, wifi: { ssid: "x", password: 5 } }), /wifi\.password/);
+    assert.match(errorOf({ ...base, deepSleep: "yes" }), /deepSleep/);
+    assert.match(errorOf({ ...base, logLevel: "X" }), /logLevel/);
+  });
+
+  it("never puts the secret in an error", () => {
+    const e = errorOf({ ...base, deviceSecret: "verysecretvalue", signMethod: "verysecretvalue" });
+    assert.ok(!e.includes("verysecretvalue"));
+  });
+
+  it("warns about unknown keys (typos) without failing", () => {
+    const r = parse({ ...base, intervalsec: 10 });
+    assert.ok(r.ok);
+    assert.deepEqual(r.warnings, ["iot.json: unknown key intervalsec ignored"]);
+  });
+});
