@@ -68,7 +68,8 @@ export function createDelivery(client: Publisher, queue: Queue, opts: DeliveryOp
 
   function nextPost(fresh: QueueRecord | null, firstPost: boolean): { recs: QueueRecord[]; topic: string; body: string } | null {
     if (fresh && realtime) return single(fresh);
-    if (!realtime && queue.depth() < opts.batchSize) return null;
+    // Batch mode waits for N readings; once a flush has started it keeps draining what is left.
+    if (!realtime && firstPost && queue.depth() < opts.batchSize) return null;
     const due = queue.pending(cap);
     if (!due.length) return null;
     if (due[0].awaitingTime) {

@@ -1,0 +1,156 @@
+// Delivery over the IoT client contract: realtime property posts with fallback to the queue,
+// batch history posts split to 200 properties, backlog oldest first, same id and time on resend,
+// and a reading refused for good isolated and dropped. Payloads are checked against the Alink
+// shapes of the platform docs (method, topic, params.properties[].name.{value,time}).
+import { strict as assert } from "assert";
+import { createDelivery, FlushResult } from "../../firmware/delivery";
+import { openQueue, Queue } from "../../firmware/queue";
+import { FakeClock, FakePlatform, FakeStore } from "./fakes";
+
+const WALL = 1767225600000;
+const PK = "a1pk";
+const DN = "dev1";
+
+function setup(mode: string, batchSize: number, maxPosts?: number) {
+  const store = new FakeStore();
+  const clock = new FakeClock();
+  clock.set(WALL);
+  const queue = openQueue(store, clock, { budgetBytes: 65536, segmentBytes: 4096 });
+  const cloud = new FakePlatform();
+  const d = createDelivery(cloud, queue, { productKey: PK, deviceName: DN, mode, batchSize, maxPostsPerCycle: maxPosts || 4 });
+  return { store, clock, queue, cloud, d };
+}
+
+function flushSync(d: { flush: (r: ReturnType<Queue["push"]>, done: (x: FlushResult) => void) => void }, rec: ReturnType<Queue["push"]>): FlushResult {
+  let out: FlushResult | null = null;
+  d.flush(rec, (r) => (out = r));
+  assert.ok(out, "flush answered synchronously with a synchronous client");
+  return out!;
+}
+
+describe("delivery", function () {
+  it("realtime: one property post per reading, with its time, on the property topic", function () {
+    const s = setup("realtime", 1);
+    const rec = s.queue.push({ temperature: 23.5, humidity: 61 });
+    const r = flushSync(s.d, rec);
+    assert.deepEqual([r.posts, r.delivered, r.depth, r.code], [1, 1, 0, 0]);
+    const b = s.cloud.bodies[0];
+    assert.equal(b.topic, "/sys/a1pk/dev1/thing/event/property/post");
+    const m = JSON.parse(b.body);
+    assert.equal(m.method, "thing.event.property.post");
+    assert.equal(m.id, rec!.id);
+    assert.deepEqual(m.params, { temperature: { value: 23.5, time: WALL }, humidity: { value: 61, time: WALL } });
+    assert.ok(b.body.indexOf('"value":61.0') > 0, "FLOAT with a decimal point");
+  });
+
+  it("realtime: a failed post leaves the reading queued; next cycle sends the fresh one first, then the backlog oldest first", function () {
+    const s = setup("realtime", 1);
+    s.cloud.down = true;
+    for (let i = 0; i < 3; i++) {
+      s.clock.up += 60000;
+      const r = flushSync(s.d, s.queue.push({ humidity: i }));
+      assert.deepEqual([r.posts, r.delivered, r.code], [1, 0, -1]);
+    }
+    assert.equal(s.queue.depth(), 3);
+    s.cloud.down = false;
+    s.clock.up += 60000;
+    const r = flushSync(s.d, s.queue.push({ humidity: 3 }));
+    assert.deepEqual([r.posts, r.delivered, r.depth], [2, 4, 0]);
+    assert.equal(s.cloud.bodies[1].topic, "/sys/a1pk/dev1/thing/event/property/history/post");
+    assert.deepEqual(s.cloud.seen.map((x) => x.values.humidity), [3, 0, 1, 2]);
+    assert.deepEqual(s.cloud.seen.map((x) => x.time), [WALL + 240000, WALL + 60000, WALL + 120000, WALL + 180000]);
+    const h = JSON.parse(s.cloud.bodies[1].body);
+    assert.equal(h.method, "thing.event.property.history.post");
+    assert.deepEqual(h.params[0].identity, { productKey: PK, deviceName: DN });
+  });
+
+  it("batch: nothing until N readings wait, then one history post carries all N", function () {
+    const s = setup("batch", 6);
+    for (let i = 0; i < 5; i++) {
+      s.clock.up += 600000;
+      assert.equal(flushSync(s.d, s.queue.push({ temperature: 20 + i, humidity: 50 })).posts, 0);
+    }
+    s.clock.up += 600000;
+    const r = flushSync(s.d, s.queue.push({ temperature: 25, humidity: 50 }));
+    assert.deepEqual([r.posts, r.delivered, r.depth], [1, 6, 0]);
+    const m = JSON.parse(s.cloud.bodies[0].body);
+    assert.equal(m.params[0].properties.length, 6);
+    assert.deepEqual(s.cloud.seen.map((x) => x.time), [1, 2, 3, 4, 5, 6].map((k) => WALL + k * 600000));
+  });
+
+  it("a backlog drains oldest first in posts of at most 200 properties, a few posts per cycle", function () {
+    const s = setup("batch", 6, 2);
+    s.cloud.down = true;
+    for (let i = 0; i < 450; i++) {
+      s.clock.up += 60000;
+      flushSync(s.d, s.queue.push({ temperature: 21.5, humidity: i }));
+    }
+    s.cloud.down = false;
+    const r1 = flushSync(s.d, s.queue.push({ temperature: 21.5, humidity: 450 }));
+    assert.deepEqual([r1.posts, r1.delivered, r1.depth], [2, 200, 251]);
+    for (const b of s.cloud.bodies) {
+      let props = 0;
+      for (const e of JSON.parse(b.body).params[0].properties) props += Object.keys(e).length;
+      assert.ok(props <= 200, "props " + props);
+      assert.ok(b.body.length <= 131072);
+    }
+    flushSync(s.d, s.queue.push({ temperature: 21.5, humidity: 451 }));
+    flushSync(s.d, null);
+    assert.equal(s.queue.depth(), 0);
+    assert.deepEqual(s.cloud.seen.map((x) => x.values.humidity), Array.from({ length: 452 }, (_, i) => i));
+  });
+
+  it("a resend after an unknown outcome carries the same id, times and body", function () {
+    const s = setup("batch", 3);
+    s.cloud.script.push({ ok: false, code: -3, error: "timeout", retryInMs: 1000 });
+    for (let i = 0; i < 3; i++) {
+      s.clock.up += 60000;
+      s.queue.push({ humidity: i });
+    }
+    const sent: string[] = [];
+    const spy = s.cloud.publish.bind(s.cloud);
+    s.cloud.publish = (t, p, cb) => {
+      sent.push(p);
+      spy(t, p, cb);
+    };
+    assert.equal(flushSync(s.d, null).delivered, 0);
+    s.clock.up += 5000;
+    assert.equal(flushSync(s.d, null).delivered, 3);
+    assert.equal(sent.length, 2);
+    assert.equal(sent[0], sent[1]);
+  });
+
+  it("a batch refused for good (10001) is split until the bad reading is alone; it is dropped and counted", function () {
+    const s = setup("batch", 8, 10);
+    for (let i = 0; i < 8; i++) s.queue.push({ humidity: i });
+    // 8 refused, then halves: 4 ok, 4 refused, 2 ok, 2 refused, 1 refused (dropped), 1 ok
+    const no = { ok: false, code: 10001, error: "param" };
+    s.cloud.script.push(no, { ok: true, code: 0 }, no, { ok: true, code: 0 }, no, no);
+    const r = flushSync(s.d, null);
+    assert.equal(r.rejected, 1);
+    assert.equal(r.delivered, 7);
+    assert.equal(s.queue.depth(), 0);
+    assert.deepEqual(s.cloud.seen.map((x) => x.values.humidity), [0, 1, 2, 3, 4, 5, 7]);
+  });
+
+  it("readings of an unsynced boot: the freshest goes first without a time, the reply syncs the clock, the rest carry fixed times", function () {
+    const store = new FakeStore();
+    const clock = new FakeClock();
+    const queue = openQueue(store, clock, { budgetBytes: 65536, segmentBytes: 4096 });
+    const cloud = new FakePlatform();
+    cloud.clock = clock;
+    const d = createDelivery(cloud, queue, { productKey: PK, deviceName: DN, mode: "batch", batchSize: 3, maxPostsPerCycle: 4 });
+    clock.up = 1000;
+    queue.push({ humidity: 1 });
+    clock.up = 2000;
+    queue.push({ humidity: 2 });
+    clock.up = 3000;
+    const r = flushSync(d, queue.push({ humidity: 3 }));
+    assert.equal(r.delivered, 3);
+    assert.equal(cloud.seen[0].values.humidity, 3);
+    assert.equal(cloud.seen[0].time, undefined);
+    assert.ok(cloud.bodies[0].body.indexOf("time") < 0);
+    // The reply set the clock to WALL + 3000 at uptime 3000: uptime 1000 and 2000 are 2 s and 1 s earlier.
+    assert.deepEqual(cloud.seen.slice(1).map((x) => x.time), [WALL + 1000, WALL + 2000]);
+  });
+});
