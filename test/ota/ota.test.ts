@@ -1,0 +1,189 @@
+// Device-side OTA (firmware/ota.ts) over a fake HAL: the A -> B update path and each refusal.
+import { strict as assert } from "node:assert";
+import { createOta, OtaConfig, versionNewer, parseManifest, imageUrl } from "../../firmware/ota";
+import { chooseBoot, readBootRecord } from "../../firmware/ota-slots";
+import { FlashStore, UpdateHost, Publisher, fakeHal, image, KEY, MANIFEST_URL } from "./fakes";
+
+const A = image("1.0.0", 5000);
+const B = image("1.1.0", 10123);
+const B_URL = MANIFEST_URL.replace("manifest.json", "firmware-1.1.0.js");
+
+function factory(): FlashStore {
+  return new FlashStore({ ".boot0": "boot stage", "fw.a": A, "ota.key": KEY });
+}
+
+function config(version: string): OtaConfig {
+  return { productKey: "pk1", deviceName: "dev1", manifestUrl: MANIFEST_URL, version, chunkBytes: 1024, trialBoots: 3, everyCycles: 1 };
+}
+
+/** Runs one check on a device running `version`; outcome undefined when it rebooted instead. */
+function check(store: FlashStore, host: UpdateHost, version: string, pub = new Publisher()) {
+  const dev = fakeHal(store, host);
+  let outcome: string | undefined;
+  createOta(dev.hal, config(version), pub).check((o) => { outcome = o; });
+  return { outcome, reboots: dev.reboots, pub, logs: dev.logs };
+}
+
+describe("ota: device side", () => {
+  it("updates A -> B: signed manifest, Range chunks into the idle slot, boot record, reboot, then B informs", () => {
+    const store = factory();
+    const host = new UpdateHost();
+    host.publish("1.1.0", B);
+    const r = check(store, host, "1.0.0");
+    assert.equal(r.outcome, undefined, r.logs.join("\n"));
+    assert.equal(r.reboots, 1);
+    assert.equal(store.files["fw.b"], B, "image written whole into the idle slot");
+    assert.equal(store.files["fw.a"], A, "running slot untouched");
+    // Manifest first (no Range), then consecutive ranges of at most chunkBytes.
+    assert.equal(host.requests[0].url, MANIFEST_URL);
+    assert.equal(host.requests[0].headers.Range, undefined);
+    const chunks = host.requests.slice(1);
+    assert.equal(chunks.length, Math.ceil(B.length / 1024));
+    let next = 0;
+    for (const c of chunks) {
+      assert.equal(c.method, "GET");
+      assert.equal(c.url, B_URL);
+      const m = /^bytes=(\d+)-(\d+)$/.exec(c.headers.Range);
+      assert.ok(m, c.headers.Range);
+      assert.equal(Number(m[1]), next);
+      assert.ok(Number(m[2]) - Number(m[1]) + 1 <= 1024 && c.maxBodyBytes <= 1024, "never more than a chunk in RAM");
+      next = Number(m[2]) + 1;
+    }
+    assert.equal(next, B.length);
+    // alibaba-http.md section 5: progress topic and {"id":..,"params":{"step":"..","desc":".."}}
+    assert.deepEqual(r.pub.sent.map((s) => s.topic), ["/ota/device/progress/pk1/dev1", "/ota/device/progress/pk1/dev1"]);
+    assert.deepEqual(r.pub.steps().map((p) => p.step), ["1", "100"]);
+    assert.ok(typeof JSON.parse(r.pub.sent[0].payload).id === "string");
+
+    // The boot stage starts B on trial; B's first successful publish marks it good and informs.
+    assert.deepEqual(chooseBoot(store), { slot: "fw.b", version: "1.1.0", trial: true, waitMs: 600000 });
+    const devB = fakeHal(store, host);
+    const pubB = new Publisher();
+    let outcome = "";
+    createOta(devB.hal, Object.assign(config("1.1.0"), { everyCycles: 5 }), pubB).afterPublish(1, (o) => { outcome = o; });
+    assert.equal(outcome, "idle");
+    assert.equal(pubB.sent.length, 1);
+    assert.equal(pubB.sent[0].topic, "/ota/device/inform/pk1/dev1");
+    assert.deepEqual(JSON.parse(pubB.sent[0].payload).params, { version: "1.1.0" });
+    assert.deepEqual(chooseBoot(store), { slot: "fw.b", version: "1.1.0", trial: false });
+    assert.equal(readBootRecord(store)?.t, undefined, "trial confirmed");
+    // Informed once per version, not per boot.
+    const pub2 = new Publisher();
+    createOta(fakeHal(store, host).hal, Object.assign(config("1.1.0"), { everyCycles: 5 }), pub2).afterPublish(2, () => undefined);
+    assert.equal(pub2.sent.length, 0);
+  });
+
+  const refusals: { name: string; step: string; desc: RegExp; setup: (h: UpdateHost) => void; downloads: boolean }[] = [
+    {
+      name: "a tampered image", step: "-3", desc: /sha1/, downloads: true,
+      setup: (h) => { h.publish("1.1.0", B); h.files[B_URL] = B.substr(0, 5000) + "X" + B.substr(5001); },
+    },
+    {
+      name: "a wrong signature (other key)", step: "-3", desc: /signature/, downloads: false,
+      setup: (h) => { h.publish("1.1.0", B, "f".repeat(64)); },
+    },
+    {
+      name: "a manifest edited after signing (size)", step: "-3", desc: /signature/, downloads: false,
+      setup: (h) => { h.publish("1.1.0", B, KEY, (m) => { m.size += 1; }); },
+    },
+    {
+      name: "a wrong size on the host", step: "-3", desc: /size/, downloads: true,
+      setup: (h) => { h.publish("1.1.0", B); h.files[B_URL] = B + "tail"; },
+    },
+    {
+      name: "a truncated download (short chunk)", step: "-2", desc: /short/, downloads: true,
+      setup: (h) => {
+        h.publish("1.1.0", B);
+        h.fault = (req, res) => (req.headers.Range === "bytes=3072-4095" ? Object.assign({}, res, { body: res.body.substr(0, 100) }) : res);
+      },
+    },
+    {
+      name: "a dropped connection (twice on one chunk)", step: "-2", desc: /net refused/, downloads: true,
+      setup: (h) => {
+        h.publish("1.1.0", B);
+        h.fault = (req, res) => (req.headers.Range === "bytes=2048-3071" ? null : res);
+      },
+    },
+    {
+      name: "an image the host no longer has", step: "-2", desc: /http 404/, downloads: true,
+      setup: (h) => { h.publish("1.1.0", B); delete h.files[B_URL]; },
+    },
+    {
+      name: "a manifest with a bad field", step: "-3", desc: /manifest: sha1/, downloads: false,
+      setup: (h) => { h.publish("1.1.0", B, KEY, (m) => { m.sha1 = "abc"; }); },
+    },
+  ];
+  for (const c of refusals) {
+    it(`refuses ${c.name}: stays on A and reports step ${c.step}`, () => {
+      const store = factory();
+      const host = new UpdateHost();
+      c.setup(host);
+      const r = check(store, host, "1.0.0");
+      assert.equal(r.outcome, "refused");
+      assert.equal(r.reboots, 0);
+      const steps = r.pub.steps();
+      assert.equal(steps[steps.length - 1].step, c.step);
+      assert.match(steps[steps.length - 1].desc, c.desc);
+      assert.equal(host.requests.some((q) => q.url === B_URL), c.downloads);
+      assert.equal(readBootRecord(store), null, "boot record untouched");
+      assert.deepEqual(chooseBoot(store), { slot: "fw.a", trial: false });
+      assert.equal(store.files["fw.a"], A);
+    });
+  }
+
+  it("does nothing for the same or an older version, a rolled-back version, or while on trial", () => {
+    const host = new UpdateHost();
+    host.publish("1.0.0", A);
+    let r = check(factory(), host, "1.0.0");
+    assert.equal(r.outcome, "current");
+    assert.equal(host.requests.length, 1);
+    host.publish("0.9.9", A);
+    assert.equal(check(factory(), host, "1.0.0").outcome, "current");
+
+    host.publish("1.1.0", B);
+    const rolled = factory();
+    rolled.files["ota.rb"] = '{"v":"1.1.0","r":1}';
+    assert.equal(check(rolled, host, "1.0.0").outcome, "current");
+
+    const onTrial = factory();
+    onTrial.files["ota.m1"] = JSON.stringify({ s: 1, c: "fw.a", v: "1.0.0", p: "fw.b", pv: "0.9.0", t: 1, k: 3 });
+    host.requests = [];
+    r = check(onTrial, host, "1.0.0");
+    assert.equal(r.outcome, "trial");
+    assert.equal(host.requests.length, 0, "the rollback slot is not overwritten during a trial");
+  });
+
+  it("is off without an update key or without the boot stage", () => {
+    const host = new UpdateHost();
+    host.publish("1.1.0", B);
+    const noKey = factory();
+    delete noKey.files["ota.key"];
+    assert.equal(check(noKey, host, "1.0.0").outcome, "off");
+    const noBoot = factory();
+    delete noBoot.files[".boot0"];
+    assert.equal(check(noBoot, host, "1.0.0").outcome, "off");
+    assert.equal(host.requests.length, 0);
+  });
+
+  it("reports a network-less manifest check as unreachable without a progress report", () => {
+    const host = new UpdateHost();
+    host.fault = () => null;
+    const r = check(factory(), host, "1.0.0");
+    assert.equal(r.outcome, "unreachable");
+    assert.equal(r.pub.sent.length, 0);
+  });
+
+  it("compares versions numerically and parses manifests strictly", () => {
+    assert.equal(versionNewer("1.10.0", "1.9.9"), true);
+    assert.equal(versionNewer("1.2", "1.2.0"), false);
+    assert.equal(versionNewer("1.2.0.1", "1.2"), true);
+    assert.equal(versionNewer("2.0.0-rc1", "1.0.0"), false, "a malformed version is never newer");
+    assert.equal(versionNewer("1.0.0", "1.0.1"), false);
+    assert.equal(parseManifest("{").ok, false);
+    const bad = parseManifest('{"version":"1.0","size":1.5,"sha1":"' + "a".repeat(40) + '","url":"x","signMethod":"hmacsha1","signature":""}');
+    assert.deepEqual(bad, { ok: false, error: "manifest: size" });
+    assert.equal(imageUrl("https://h:8443/ota/manifest.json", "firmware-1.js"), "https://h:8443/ota/firmware-1.js");
+    assert.equal(imageUrl("https://h:8443/ota/manifest.json", "/img/f.js"), "https://h:8443/img/f.js");
+    assert.equal(imageUrl("https://h/ota/manifest.json", "http://cdn/f.js"), "http://cdn/f.js");
+  });
+});
