@@ -4,7 +4,6 @@ import type { Hal, HttpRequest, NetError, HttpResponse } from "../../platform/ha
 import { authBody } from "./auth";
 import { authRequest, parseReply, publishRequest, Reply } from "./http";
 import { BAD_REPLY, BUSY, CONFIG, HELD, LONG_BASE_MS, LONG_CAP_MS, SHORT_BASE_MS, SHORT_CAP_MS, backoffMs, codeAction } from "./codes";
-import { utf8Encode } from "../crypto/bytes";
 
 export interface IotClientConfig {
   productKey: string;
@@ -46,6 +45,7 @@ export interface IotCounters {
 }
 
 export interface IotClient {
+  /** Posts `payload` (a byte string: UTF-8 already; the alink builders give ASCII) to `topic`. */
   publish(topic: string, payload: string, cb: (r: PublishResult) => void): void;
   /** Ms until the client is willing to send again (backoff); 0 when ready. */
   waitMs(): number;
@@ -170,12 +170,6 @@ export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
     });
   }
 
-  /** Byte string of the body: text with chars above 0xFF is taken as Unicode and UTF-8 encoded. */
-  function bytes(s: string): string {
-    for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 255) return utf8Encode(s);
-    return s;
-  }
-
   function run(topic: string, payload: string, resent: boolean, cb: (r: PublishResult) => void) {
     function fail(r: Reply, action: string, what: string, retryable: boolean) {
       const d = failed(r, action, what);
@@ -192,7 +186,7 @@ export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
       return;
     }
     counters.publishes++;
-    send(publishRequest(endpoint, topic, token, bytes(payload), timeoutMs), false, function (r) {
+    send(publishRequest(endpoint, topic, token, payload, timeoutMs), false, function (r) {
       const action = codeAction(r.code);
       if (action === "ok") {
         fails = 0;

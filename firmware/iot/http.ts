@@ -40,36 +40,23 @@ export function printable(s: string, n: number): string {
   return out;
 }
 
-function isDigits(s: string, minLen: number, maxLen: number): boolean {
-  if (s.length < minLen || s.length > maxLen) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
-}
-
-/** Epoch ms of an RFC 1123 date (`Thu, 26 Nov 2026 00:54:44 GMT`), or NaN. Parsed by hand: engines differ. */
+/** Epoch ms of an RFC 1123 date (`Thu, 26 Nov 2026 00:54:44 GMT`), years 2000..2099, or NaN. By hand: engines differ. */
 export function httpDateMs(s: string): number {
   const p = String(s).split(" ");
-  if (p.length !== 6 || p[5] !== "GMT") return NaN;
-  const t = p[4].split(":");
-  const mi = "JanFebMarAprMayJunJulAugSepOctNovDec".indexOf(p[2]);
-  if (p[2].length !== 3 || mi < 0 || mi % 3 || t.length !== 3 || !isDigits(p[1], 1, 2) || !isDigits(p[3], 4, 4) ||
-    !isDigits(t[0], 2, 2) || !isDigits(t[1], 2, 2) || !isDigits(t[2], 2, 2)) return NaN;
-  const m = mi / 3 + 1;
+  const t = (p[4] || "").split(":");
+  const m = "JanFebMarAprMayJunJulAugSepOctNovDec".indexOf(p[2]) / 3;
   const d = +p[1];
+  const y = +p[3];
   const h = +t[0];
   const min = +t[1];
   const sec = +t[2];
-  if (d < 1 || d > 31 || h > 23 || min > 59 || sec > 60) return NaN;
-  // Days from civil date (H. Hinnant's algorithm), March-based years.
-  const y = +p[3] - (m <= 2 ? 1 : 0);
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + d - 1;
-  const days = era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
-  return ((days * 24 + h) * 60 + min) * 60000 + sec * 1000;
+  // Every comparison with NaN is false, so a non-numeric part fails here too.
+  if (!(p.length === 6 && p[5] === "GMT" && p[2].length === 3 && m >= 0 && m % 1 === 0 && p[4].length === 8 &&
+    d >= 1 && d <= 31 && y >= 2000 && y < 2100 && h >= 0 && h < 24 && min >= 0 && min < 60 && sec >= 0 && sec < 61)) return NaN;
+  // Days since 1970: a leap year every 4 years holds through 2099.
+  const days = (y - 1970) * 365 + Math.floor((y - 1969) / 4) + [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334][m] +
+    (y % 4 === 0 && m > 1 ? 1 : 0) + d - 1;
+  return Math.floor(((days * 24 + h) * 60 + min) * 60000 + sec * 1000);
 }
 
 /** Digits of `"messageId":N` (or `"N"`) in the reply text, or undefined. */

@@ -289,11 +289,11 @@ describe("iot client", () => {
     assert.ok(hal.logs.some((l) => l.includes("hmacsha512")));
   });
 
-  it("sends text beyond Latin-1 as UTF-8 bytes", async () => {
+  it("sends the payload bytes unchanged; Alink text with non-ASCII goes out as ASCII JSON", async () => {
     const hal = fakeHal();
     hal.script.push(authOk(), pubOk);
-    await publish(createIotClient(hal, cfg), 200, '{"note":"湿度"}');
-    assert.equal(hal.requests[1].body, Buffer.from('{"note":"湿度"}', "utf8").toString("latin1"));
+    await publish(createIotClient(hal, cfg), 200, propertyPost("5", { note: "湿度 °C" }));
+    assert.equal(hal.requests[1].body, '{"id":"5","version":"1.0","params":{"note":"\\u6e7f\\u5ea6 \\u00b0C"},"method":"thing.event.property.post"}');
   });
 
   it("gives Alink ids from a stored counter: unique across reboots, few flash writes", () => {
