@@ -4,6 +4,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command } from "commander";
+import { build } from "./build";
 
 /** What the device checks (firmware/ota.ts parseManifest): all fields are required. */
 export interface Manifest {
@@ -99,9 +100,8 @@ async function main(): Promise<void> {
   let imagePath = o.image as string | undefined;
   if (!imagePath) {
     process.env.FW_VERSION = o.version;
-    const b = await import("./build");
     const methods = o.signMethod === "hmacsha1" ? ["hmacsha1"] : ["hmacsha1", o.signMethod];
-    const r = await b.build({ signMethods: methods });
+    const r = await build({ signMethods: methods });
     if (!r.ok) throw new Error("build failed:\n" + r.errors.join("\n"));
     imagePath = path.resolve(__dirname, "..", "dist", "firmware.js");
   }

@@ -41,7 +41,7 @@ export function registerUpdates(app: FastifyInstance, opts: UpdatesOptions): voi
       return reply.code(404).type("text/plain").send("not found");
     }
     const rangeHeader = typeof req.headers.range === "string" ? req.headers.range : undefined;
-    let body = readFileSync(file);
+    let body: Buffer = readFileSync(file);
     if (opts.onServe) body = opts.onServe(name, body, rangeHeader);
     const type = name.endsWith(".json") ? "application/json" : "application/javascript";
     reply.header("accept-ranges", "bytes").header("cache-control", "no-cache").type(type);
