@@ -1,6 +1,6 @@
 // DHT22 (AM2302) frame decoder: high-pulse widths in microseconds -> °C and %RH, or a named error.
 
-/** A decoded reading, or why there is none. Errors: timeout, short, pulse, checksum, range. */
+/** A decoded reading, or why there is none. Errors: timeout, short, pulse, checksum, range, align. */
 export type DhtResult =
   | { ok: true; temperature: number; humidity: number }
   | { ok: false; error: string };
@@ -10,20 +10,9 @@ const ONE_MIN_US = 48;
 // No data bit is high this long (a 1 is 70 us): wider means noise or a misaligned frame.
 const BIT_MAX_US = 150;
 
-/**
- * Decodes the high-pulse widths of one answer, in arrival order. The list may start with the
- * host-release blip and the sensor's 80 us response pulse, or lack both (first edge missed), and
- * may carry extra pulses after the 40 data bits. The response is the first long pulse among the
- * first two; without one the data starts at the first pulse (humidity <= 100.0 %RH makes the
- * first 6 data bits zeros, so a long pulse there is never valid data).
- */
-export function decodeDht22(highUs: number[]): DhtResult {
-  const n = highUs ? highUs.length : 0;
-  if (!n) return { ok: false, error: "timeout" };
-  let start = 0;
-  if (highUs[0] >= ONE_MIN_US) start = 1;
-  else if (n > 1 && highUs[1] >= ONE_MIN_US) start = 2;
-  if (n - start < 40) return { ok: false, error: "short" };
+/** The 40 bits from pulse `start` on: checksum, sign and datasheet ranges. */
+function frameAt(highUs: number[], start: number): DhtResult {
+  if (highUs.length - start < 40) return { ok: false, error: "short" };
   const b = [0, 0, 0, 0, 0];
   for (let i = 0; i < 40; i++) {
     const us = highUs[start + i];
@@ -39,4 +28,27 @@ export function decodeDht22(highUs: number[]): DhtResult {
   if (humidity > 1000 || temperature < -400 || temperature > 800) return { ok: false, error: "range" };
   // +0 turns a signed zero (0x8000) into 0.
   return { ok: true, temperature: temperature / 10 + 0, humidity: humidity / 10 };
+}
+
+/**
+ * Decodes the high-pulse widths of one answer, in arrival order. The list may start with the
+ * host-release high and the sensor's 80 us response pulse, or lack both (first edge missed), and
+ * may carry extra pulses after the 40 data bits. The response is the first long pulse among the
+ * first two (humidity <= 100.0 %RH makes the first 6 data bits zeros, so a long pulse there is
+ * never valid data); without one the data starts at the first pulse.
+ */
+export function decodeDht22(highUs: number[]): DhtResult {
+  const n = highUs ? highUs.length : 0;
+  if (!n) return { ok: false, error: "timeout" };
+  const start = highUs[0] >= ONE_MIN_US ? 1 : n > 1 && highUs[1] >= ONE_MIN_US ? 2 : 0;
+  const r = frameAt(highUs, start);
+  if (start || !r.ok) return r;
+  // No response pulse to anchor on. A frame shifted by a bit or two passes a sum checksum far
+  // more often than 1 in 256 (halving a byte roughly halves the sum), so when the pulses also
+  // read as a valid frame one or two places later, the alignment is a guess: refuse it.
+  for (let s = 1; s < 3; s++) {
+    const o = frameAt(highUs, s);
+    if (o.ok && (o.temperature !== r.temperature || o.humidity !== r.humidity)) return { ok: false, error: "align" };
+  }
+  return r;
 }

@@ -117,26 +117,50 @@ describe("decodeDht22", () => {
       });
     }
 
-    it("moving any one jittered data pulse across the threshold, by 1 us or to the other bit's width", () => {
+    it("moving any one jittered pulse (response and release high included) across the threshold, by 1 us or to the other side's width", () => {
       const rng = seededRng(11);
       let tried = 0;
       for (const bytes of frames) {
-        const highs = dht22HighUs(bytes, { jitterUs: 15, rng });
-        const good = decodeDht22(highs);
-        assert.ok(good.ok);
-        for (let i = 1; i < highs.length; i++) {
-          const isOne = highs[i] >= 48;
-          for (const us of isOne ? [47, 27, 12] : [48, 49, 70, 85]) {
-            const moved = highs.slice();
-            moved[i] = us;
-            const r = decodeDht22(moved);
-            if (r.ok) assert.deepEqual(r, good, `pulse ${i} -> ${us} us`);
-            tried++;
+        for (const releaseUs of [0, 30]) {
+          const highs = dht22HighUs(bytes, { jitterUs: 15, rng, releaseUs });
+          const good = decodeDht22(highs);
+          assert.ok(good.ok);
+          for (let i = 0; i < highs.length; i++) {
+            const isOne = highs[i] >= 48;
+            for (const us of isOne ? [47, 27, 12] : [48, 49, 70, 85]) {
+              const moved = highs.slice();
+              moved[i] = us;
+              const r = decodeDht22(moved);
+              if (r.ok) assert.deepEqual(r, good, `pulse ${i} -> ${us} us`);
+              tried++;
+            }
           }
         }
       }
-      assert.ok(tried >= frames.length * 40 * 3);
+      assert.ok(tried >= frames.length * 81 * 3);
     });
+  });
+
+  it("without a response pulse to anchor on, refuses an alignment that extra pulses make ambiguous", () => {
+    // A frame shifted by one bit passes a sum checksum about 1 time in 8: only refusal is safe.
+    const rng = seededRng(5);
+    let ok = 0;
+    for (let i = 0; i < 2000; i++) {
+      const t = Math.round((rng() * 120 - 40) * 10) / 10;
+      const h = Math.round(rng() * 1000) / 10;
+      const highs = dht22HighUs(dht22Bytes(t, h), { jitterUs: 15, rng });
+      const shortResponse = highs.slice();
+      shortResponse[0] = 40;
+      const missingFirst = highs.slice(1).concat([27, 70]);
+      for (const list of [missingFirst, shortResponse, [30].concat(shortResponse)]) {
+        const r = decodeDht22(list);
+        if (r.ok) assert.deepEqual(r, { ok: true, temperature: t, humidity: h }, `${t} °C ${h} %RH`);
+        else assert.match(r.error, /^(align|checksum|range)$/);
+        if (r.ok && list === missingFirst) ok++;
+      }
+    }
+    // A missing first edge plus trailing pulses still decodes most of the time.
+    assert.ok(ok > 1800, `decoded ${ok} of 2000`);
   });
 
   it("never throws on random pulse lists and accepts only in-range values at 0.1 resolution", () => {
@@ -154,7 +178,7 @@ describe("decodeDht22", () => {
         assert.ok(r.temperature >= -40 && r.temperature <= 80 && r.humidity >= 0 && r.humidity <= 100);
         assert.equal(Math.round(r.temperature * 10) / 10, r.temperature);
         assert.equal(Math.round(r.humidity * 10) / 10, r.humidity);
-      } else assert.match(r.error, /^(timeout|short|pulse|checksum|range)$/);
+      } else assert.match(r.error, /^(timeout|short|pulse|checksum|range|align)$/);
     }
     // Random widths pass the checksum about 1 in 256 and the range rarely after that.
     assert.ok(accepted < 30, `accepted ${accepted}`);
