@@ -90,14 +90,16 @@ export function createDelivery(client: Publisher, queue: Queue, opts: DeliveryOp
       rows.push({ timeMs: due[i].timeMs, values: due[i].params });
     }
     // Same records -> same first id and times: a resend after an unknown outcome is recognisable.
-    let posts = historyPosts(opts.productKey, opts.deviceName, rows, function () {
+    const firstId = function () {
       return recs[0].id;
-    });
+    };
+    let posts = historyPosts(opts.productKey, opts.deviceName, rows, firstId);
+    // Over 128 KB (only with long string values): halve until one post holds them.
     while (posts.length > 1) {
-      recs.length = rows.length = Math.ceil(rows.length / 2);
-      posts = historyPosts(opts.productKey, opts.deviceName, rows, function () {
-        return recs[0].id;
-      });
+      const n = Math.ceil(rows.length / 2);
+      recs.splice(n, recs.length - n);
+      rows.splice(n, rows.length - n);
+      posts = historyPosts(opts.productKey, opts.deviceName, rows, firstId);
     }
     return { recs: recs, topic: t.history, body: posts[0] };
   }
