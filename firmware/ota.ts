@@ -197,7 +197,8 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
   }
 
   function check(done: (outcome: OtaOutcome) => void): void {
-    const key = store.read(OTA_KEY);
+    // Trimmed: a key file made with `openssl rand -hex 32 > F` ends in a newline.
+    const key = (store.read(OTA_KEY) || "").trim();
     if (!cfg.manifestUrl || !key || store.read(BOOT_STAGE) === undefined) {
       hal.log("D", "ota off: " + (!cfg.manifestUrl ? "no url" : !key ? "no " + OTA_KEY : "no boot stage"));
       done("off");

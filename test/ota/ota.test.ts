@@ -9,7 +9,7 @@ const B = image("1.1.0", 10123);
 const B_URL = MANIFEST_URL.replace("manifest.json", "firmware-1.1.0.js");
 
 function factory(): FlashStore {
-  return new FlashStore({ ".boot0": "boot stage", "fw.a": A, "ota.key": KEY });
+  return new FlashStore({ ".boot0": "boot stage", "fw.a": A, "ota.key": KEY + "\n" }); // as flashed from a key file with a newline
 }
 
 function config(version: string): OtaConfig {
