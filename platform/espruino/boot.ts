@@ -1,37 +1,88 @@
-// TEMPORARY entry of dist/firmware.js until the firmware's duty cycle lands: a boot self-check
-// that tests the built-in HMAC against the platform's vectors and signs the stored config.
-import { hmacHex, signMethodBuilt } from "../../firmware/crypto/hmac";
+// Entry of dist/firmware.js (flashed as .bootcde): builds the HAL on the Espruino APIs, loads
+// iot.json, brings the network up and starts the duty cycle.
+/* eslint-disable @typescript-eslint/no-require-imports -- Espruino's built-in modules exist only through require() */
+import type { Hal, Timers } from "../hal";
+import { createNet } from "./net";
+import { createStore } from "./store";
+import { createClock } from "./clock";
+import { createPower, resumeSleep, EspPower } from "./power";
+import { createLog } from "./log";
+import { startWifi, EspWifi } from "./wifi";
+import { createDhtCapture, espPinIo } from "./dht22-capture";
+import { parseConfig } from "../../firmware/config";
+import { startApp } from "../../firmware/app";
 
-declare function require(name: string): { readJSON(name: string, noExceptions: boolean): unknown };
-declare const console: { log(...args: unknown[]): void };
+/** Storage file written by flash.sh at provisioning. */
+const CONFIG_FILE = "iot.json";
 
-// alibaba-http.md auth vectors: key "secret" over the sorted trituple string.
-const MSG = "clientId12345deviceNamedeviceproductKeypktimestamp789";
-const VECTORS: { [method: string]: string } = {
-  hmacsha1: "fafd82a3d602b37fb0fa8b7892f24a477f851a14",
-  hmacmd5: "14b198324fe55e1d3c88f2e705e201ee",
-  hmacsha256: "6074a46a91b1ebb2cc4ea42790ad0e80202c9843859fc292e57c4eb19fad9e57",
+const storage = require("Storage");
+const timers: Timers = {
+  after: function (ms, fn) {
+    return setTimeout(fn, ms);
+  },
+  cancel: function (id) {
+    clearTimeout(id);
+  },
 };
+const store = createStore(storage);
+const clock = createClock({ getTime: getTime, setTime: setTime });
+const esp: EspPower = {
+  reboot: function () {
+    E.reboot();
+  },
+  enableWatchdog: function (sec, isAuto) {
+    E.enableWatchdog(sec, isAuto);
+  },
+  kickWatchdog: function () {
+    E.kickWatchdog();
+  },
+};
+if (typeof ESP32 !== "undefined") {
+  esp.deepSleep = function (us) {
+    ESP32.deepSleep(us);
+  };
+  esp.wakeupCause = function () {
+    return ESP32.getWakeupCause();
+  };
+}
+const power = createPower(esp, store);
 
-function selfCheck(): void {
-  for (const m in VECTORS) {
-    if (signMethodBuilt(m)) console.log("selftest " + m + " " + (hmacHex(m, "secret", MSG) == VECTORS[m] ? "ok" : "FAIL"));
-  }
-  const cfg = require("Storage").readJSON("iot.json", true) as
-    { productKey?: string; deviceName?: string; deviceSecret?: string; signMethod?: string } | undefined;
-  if (!cfg || !cfg.productKey || !cfg.deviceName || !cfg.deviceSecret) {
-    console.log("config: iot.json missing or without productKey/deviceName/deviceSecret");
-    return;
-  }
-  const method = cfg.signMethod || "hmacsha1";
-  try {
-    const sign = hmacHex(method, cfg.deviceSecret, "clientId" + cfg.productKey + "." + cfg.deviceName +
-      "deviceName" + cfg.deviceName + "productKey" + cfg.productKey);
-    // The sign is a credential: log its length only.
-    console.log("config ok: " + method + " sign of " + sign.length + " hex chars");
-  } catch (e) {
-    console.log("config: " + (e as Error).message);
-  }
+function print(line: string): void {
+  console.log(line);
 }
 
-selfCheck();
+function boot(): void {
+  // Waking from the first part of a long, split sleep: go straight back to sleep.
+  if (resumeSleep(esp, power, store)) return;
+  const parsed = parseConfig(storage.read(CONFIG_FILE));
+  if (!parsed.ok) {
+    // No posting with a bad config: one clear line, and the console stays free for re-provisioning.
+    print("E " + parsed.error);
+    return;
+  }
+  const config = parsed.config;
+  const log = createLog(print, clock.uptimeMs, config.logLevel);
+  log.hide(config.deviceSecret);
+  for (let i = 0; i < parsed.warnings.length; i++) log("W", parsed.warnings[i]);
+  const hal: Hal = {
+    net: createNet(require("http"), timers),
+    store: store,
+    clock: clock,
+    timers: timers,
+    dht: createDhtCapture(config.dhtPin, espPinIo()),
+    power: power,
+    log: log,
+  };
+  let wifi: EspWifi | undefined;
+  try {
+    wifi = require("Wifi");
+  } catch {
+    wifi = undefined; // no Wifi module: Ethernet or the Linux build
+  }
+  log("I", "boot: " + config.productKey + "/" + config.deviceName + " every " + config.intervalSec + " s via " + config.endpoint);
+  startWifi(wifi, config.wifi, timers, log, function () {
+    startApp(hal, config);
+  });
+}
+
+boot();

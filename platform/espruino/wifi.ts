@@ -18,16 +18,29 @@ export function wifiBackoffMs(n: number): number {
   return d > WIFI_CAP_MS ? WIFI_CAP_MS : d;
 }
 
+/** Longest wait at boot for the first connection before the app starts anyway (it retries sends). */
+export const WIFI_WAIT_MS = 20000;
+
+/** Keeps Wi-Fi up; `ready` is called once: on the first connection, after WIFI_WAIT_MS, or at once without Wi-Fi. */
 export function startWifi(
   wifi: EspWifi | undefined,
   cfg: { ssid: string; password: string } | undefined,
   timers: Timers,
   log: Log,
+  ready: () => void,
 ): void {
   if (!wifi || !cfg) {
     log("I", "network managed outside the app");
+    ready();
     return;
   }
+  let waiting = true;
+  function go(): void {
+    if (!waiting) return;
+    waiting = false;
+    ready();
+  }
+  const waitTimer = timers.after(WIFI_WAIT_MS, go);
   const ssid = cfg.ssid;
   const password = cfg.password;
   let tries = 0;
@@ -48,6 +61,8 @@ export function startWifi(
   wifi.on("connected", function () {
     tries = 0;
     log("I", "wifi connected to " + ssid);
+    timers.cancel(waitTimer);
+    go();
   });
   wifi.on("disconnected", function () {
     retry("down");

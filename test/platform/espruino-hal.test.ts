@@ -5,7 +5,7 @@ import { createStore } from "../../platform/espruino/store";
 import { createClock } from "../../platform/espruino/clock";
 import { createPower, resumeSleep, MAX_SLEEP_MS, SLEEP_REST } from "../../platform/espruino/power";
 import { createLog, maskToken } from "../../platform/espruino/log";
-import { startWifi, wifiBackoffMs } from "../../platform/espruino/wifi";
+import { startWifi, wifiBackoffMs, WIFI_WAIT_MS } from "../../platform/espruino/wifi";
 import type { Timers } from "../../platform/hal";
 import { FakeStorage } from "./fake-storage";
 
@@ -167,8 +167,10 @@ describe("platform/espruino wifi", () => {
   }
   it("connects from config and reconnects with growing backoff on disconnected", () => {
     const w = fakeWifi();
-    startWifi(w, { ssid: "lab", password: "pw" }, nodeTimers(), () => {});
+    const ready = sinon.spy();
+    startWifi(w, { ssid: "lab", password: "pw" }, nodeTimers(), () => {}, ready);
     sinon.assert.calledOnce(w.connect);
+    sinon.assert.notCalled(ready);
     assert.deepEqual(w.connect.firstCall.args.slice(0, 2), ["lab", { password: "pw" }]);
     w.handlers.disconnected();
     w.handlers.disconnected(); // duplicate event while waiting: one reconnect only
@@ -181,14 +183,30 @@ describe("platform/espruino wifi", () => {
     sinon.assert.calledThrice(w.connect);
     assert.equal(wifiBackoffMs(2), 2 * wifiBackoffMs(1));
     w.handlers.connected();
+    sinon.assert.calledOnce(ready);
     w.handlers.disconnected();
     clock.tick(wifiBackoffMs(1));
     assert.equal(w.connect.callCount, 4);
+    w.handlers.connected();
+    clock.tick(WIFI_WAIT_MS);
+    sinon.assert.calledOnce(ready); // once only
     assert.equal(wifiBackoffMs(50), 300000);
   });
   it("leaves the network alone without a Wifi module or wifi config", () => {
     const lines: string[] = [];
-    startWifi(undefined, { ssid: "x", password: "" }, nodeTimers(), (_l, m) => lines.push(m));
+    const ready = sinon.spy();
+    startWifi(undefined, { ssid: "x", password: "" }, nodeTimers(), (_l, m) => lines.push(m), ready);
     assert.match(lines[0], /managed outside/);
+    sinon.assert.calledOnce(ready);
+  });
+  it("starts the app anyway when the first connection takes too long", () => {
+    const w = fakeWifi();
+    w.connect = sinon.spy((_s: string, _o: { password: string }, cb: (err: unknown) => void) => void cb); // never answers
+    const ready = sinon.spy();
+    startWifi(w, { ssid: "lab", password: "pw" }, nodeTimers(), () => {}, ready);
+    clock.tick(WIFI_WAIT_MS - 1);
+    sinon.assert.notCalled(ready);
+    clock.tick(1);
+    sinon.assert.calledOnce(ready);
   });
 });

@@ -1,0 +1,28 @@
+// Types of the Espruino 2v29 globals and built-in modules the boot entry uses (espruino.md);
+// the module shapes live next to their HAL parts. @types/espruino is old and thin.
+
+/** Built-in modules; `require("Wifi")` throws where there is none (the Linux build). */
+declare function require(name: "http"): import("./net").EspHttp;
+declare function require(name: "Storage"): import("./store").EspStorage;
+declare function require(name: "Wifi"): import("./wifi").EspWifi;
+declare function require(name: string): unknown;
+
+/** Seconds since 1970 (fractional), or since boot until set. */
+declare function getTime(): number;
+declare function setTime(sec: number): void;
+declare function setTimeout(fn: () => void, ms: number): number;
+declare function clearTimeout(id: number): void;
+declare const console: { log(msg: string): void };
+
+declare const E: {
+  enableWatchdog(sec: number, isAuto?: boolean): void;
+  kickWatchdog(): void;
+  reboot(): void;
+  on(event: "init", fn: () => void): void;
+};
+
+/** Only on ESP32 builds. */
+declare const ESP32: {
+  deepSleep(us: number): void;
+  getWakeupCause(): number;
+};
