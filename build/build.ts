@@ -81,6 +81,14 @@ async function bundleOne(opts: esbuild.BuildOptions, outfile: string, budget: Bu
   return { errors: overBudget(report, budget), report };
 }
 
+// OTA (issue 9): the bundle knows its version (firmware/ota.ts FIRMWARE_VERSION); the release
+// tool sets FW_VERSION, other builds take package.json's. The boot stage must stay small.
+const BOOT0_BUDGET_BYTES = 1536;
+export function firmwareVersionDefine(): { [name: string]: string } {
+  const version = process.env.FW_VERSION || JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
+  return { FW_VERSION: JSON.stringify(version) };
+}
+
 export async function build(options: BuildOptions): Promise<BuildResult> {
   const log = options.log || ((l: string) => console.log(l));
   const outDir = path.resolve(ROOT, options.outDir || "dist");
@@ -98,7 +106,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     banner: { js: "(()=>{" },
     footer: { js: "})();" },
     external: ESPRUINO_MODULES,
-    define: signDefines(options.signMethods),
+    define: Object.assign(signDefines(options.signMethods), firmwareVersionDefine()),
   }, path.join(outDir, "firmware.js"), budgets.firmware, log);
 
   // IotCore is assigned from the namespace object instead of esbuild's `globalName`, whose
@@ -110,7 +118,16 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     define: signDefines(SIGN_METHODS),
   }, path.join(outDir, "core.js"), budgets.core, log);
 
-  for (const r of [fw, core]) {
+  // OTA (issue 9): the rollback boot stage, flashed as Storage `.boot0` and never replaced by OTA.
+  const boot0 = await bundleOne({
+    entryPoints: ["platform/espruino/boot0.ts"],
+    format: "cjs",
+    banner: { js: "(()=>{" },
+    footer: { js: "})();" },
+    external: ESPRUINO_MODULES,
+  }, path.join(outDir, "boot0.js"), { total: BOOT0_BUDGET_BYTES }, log);
+
+  for (const r of [fw, core, boot0]) {
     errors.push(...r.errors);
     if (r.report) reports.push(r.report);
   }

@@ -106,6 +106,9 @@ async function main(): Promise<void> {
     imagePath = path.resolve(__dirname, "..", "dist", "firmware.js");
   }
   const image = fs.readFileSync(imagePath);
+  if (image.indexOf(JSON.stringify(o.version)) < 0) {
+    console.warn(`release: warning: the image does not contain "${o.version}": devices would report another version after installing it`);
+  }
   const r = writeRelease({ version: o.version, image, key, outDir: o.out, baseUrl: o.url, signMethod: o.signMethod });
   console.log(`release ${r.manifest.version}: ${r.manifest.size} bytes, sha1 ${r.manifest.sha1}`);
   console.log(`  ${r.imageFile}\n  ${r.manifestFile} (url ${r.manifest.url})`);
