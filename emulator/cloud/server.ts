@@ -270,6 +270,12 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
       if (isDeviceRoute(req.raw.url)) return answer(reply, codeBody(10001, err.message));
       reply.code(err.statusCode && err.statusCode >= 400 ? err.statusCode : 500).send({ error: err.message });
     });
+    // The Date header follows platform time, so a device that sets its clock from it (the
+    // firmware does) agrees with the timestamp window and token expiry under emulated time.
+    app.addHook("onSend", (_req, reply, payload, done) => {
+      reply.header("date", new Date(now()).toUTCString());
+      done(null, payload);
+    });
     app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url}` }));
 
     app.post(

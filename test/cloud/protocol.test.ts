@@ -46,6 +46,11 @@ describe("local IoT Platform: device protocol", function () {
       });
     }
 
+    it("sends a Date header in platform time (devices set their clock from it)", async () => {
+      const r = await auth(cloud.httpsUrl, dev, "hmacsha1");
+      assert.equal(r.headers.date, new Date(clock).toUTCString());
+    });
+
     it("accepts an upper-case hex sign and a timestamp inside the window, on plain HTTP too", async () => {
       const body = authFields(dev, "c1", "hmacsha1", clock - 14 * MIN);
       body.sign = String(body.sign).toUpperCase();
