@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Puts the firmware on a board: builds dist/firmware.js, uploads it as Storage `.bootcde` and
+# provisions Storage `iot.json` from a local credentials file, with the espruino CLI.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ESPRUINO="$ROOT/node_modules/.bin/espruino"
+TSX="$ROOT/node_modules/.bin/tsx"
+
+PORT=""
+BAUD=115200
+BOARD="$ROOT/platform/espruino/esp32-board.json"
+CREDS="$ROOT/credentials.json"
+DRY_RUN=""
+SKIP_BUILD=0
+
+usage() {
+  cat <<EOF
+Usage: flash.sh --port PORT [options]
+       flash.sh --dry-run FILE [options]
+
+Builds dist/firmware.js, uploads it as .bootcde and writes iot.json (from the credentials file)
+to the board's Storage, then restarts the board into the new code.
+
+  --port PORT          serial device (/dev/ttyUSB0) or tcp://host[:port] for the telnet console
+  --baud N             serial baud rate (default 115200)
+  --board NAME|FILE    board name or board JSON for the espruino CLI
+                       (default platform/espruino/esp32-board.json, works offline)
+  --credentials FILE   device credentials, iot.json keys (default credentials.json; see
+                       credentials.example.json)
+  --dry-run FILE.js    write what would be sent to FILE.js instead of sending it (the file holds
+                       the device secret: it is created readable by you only)
+  --no-build           use the existing dist/firmware.js
+  -h, --help           this text
+EOF
+}
+
+die() {
+  echo "flash.sh: $*" >&2
+  exit 2
+}
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --port) PORT="${2:-}"; [ -n "$PORT" ] || die "--port needs a serial device or tcp://host"; shift 2 ;;
+    --baud) BAUD="${2:-}"; [[ "$BAUD" =~ ^[0-9]+$ ]] || die "--baud needs a number"; shift 2 ;;
+    --board) BOARD="${2:-}"; [ -n "$BOARD" ] || die "--board needs a name or a JSON file"; shift 2 ;;
+    --credentials) CREDS="${2:-}"; [ -n "$CREDS" ] || die "--credentials needs a file"; shift 2 ;;
+    --dry-run) DRY_RUN="${2:-}"; [ -n "$DRY_RUN" ] || die "--dry-run needs an output file"; shift 2 ;;
+    --no-build) SKIP_BUILD=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown option: $1" ;;
+  esac
+done
+
+[ -n "$PORT" ] || [ -n "$DRY_RUN" ] || { usage >&2; die "give --port (or --dry-run FILE)"; }
+# The espruino CLI only accepts -o with a .js name.
+[ -z "$DRY_RUN" ] || [[ "$DRY_RUN" == *.js ]] || die "--dry-run file must end in .js"
+[ -f "$CREDS" ] || die "credentials file not found: $CREDS (copy credentials.example.json to credentials.json and fill it in)"
+[ -x "$ESPRUINO" ] || die "espruino CLI missing: run npm install"
+
+umask 077
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+
+# Check the credentials with the firmware's own rules (firmware/config.ts) and write the iot.json
+# to provision. Only the field name of an error is printed, never a value.
+METHOD="$(cd "$ROOT" && CREDS="$CREDS" OUT="$WORK/iot.json" "$TSX" -e '
+import { parseConfig } from "./firmware/config";
+import * as fs from "node:fs";
+let text: string;
+try { text = fs.readFileSync(process.env.CREDS as string, "utf8"); } catch (e) { console.error("cannot read credentials: " + (e as Error).message); process.exit(1); }
+const r = parseConfig(text);
+if (!r.ok) { console.error("credentials " + r.error); process.exit(1); }
+if (r.config.deviceSecret.indexOf("REPLACE") >= 0 || r.config.productKey.indexOf("REPLACE") >= 0) { console.error("credentials still hold the placeholders of credentials.example.json"); process.exit(1); }
+for (const w of r.warnings) console.error("warning: credentials " + w);
+fs.writeFileSync(process.env.OUT as string, JSON.stringify(JSON.parse(text)));
+console.log(r.config.signMethod);
+')" || die "refusing to flash: fix $CREDS"
+
+if [ "$SKIP_BUILD" = 0 ]; then
+  echo "flash.sh: building with sign method $METHOD"
+  (cd "$ROOT" && npm run --silent build -- --sign-methods "$METHOD" >"$WORK/build.log" 2>&1) || { cat "$WORK/build.log" >&2; die "build failed"; }
+fi
+FIRMWARE="$ROOT/dist/firmware.js"
+[ -f "$FIRMWARE" ] || die "no $FIRMWARE: build first"
+
+# --storage .bootcde:- stores the uploaded code in .bootcde (and load()s it afterwards);
+# --storage iot.json:FILE prepends a Storage.write of the config file.
+ARGS=(--board "$BOARD" --storage .bootcde:- --storage "iot.json:$WORK/iot.json")
+if [ -n "$DRY_RUN" ]; then
+  ARGS+=(-n -o "$DRY_RUN")
+  echo "flash.sh: dry run, writing the upload to $DRY_RUN"
+else
+  ARGS+=(-p "$PORT" -b "$BAUD")
+  echo "flash.sh: uploading to $PORT at $BAUD baud"
+fi
+"$ESPRUINO" "${ARGS[@]}" "$FIRMWARE"
+[ -z "$DRY_RUN" ] || [ -s "$DRY_RUN" ] || die "the espruino CLI wrote nothing to $DRY_RUN"
+echo "flash.sh: done ($(wc -c <"$FIRMWARE") bytes of firmware, iot.json for $(cd "$ROOT" && CREDS="$WORK/iot.json" node -e 'const c=JSON.parse(require("fs").readFileSync(process.env.CREDS,"utf8"));console.log(c.productKey+"/"+c.deviceName)'))"
