@@ -1,6 +1,5 @@
 // HMAC (RFC 2104) for the platform's signmethods; which ones are built in is a build option.
 import { Hasher } from "./md";
-import { toHex } from "./bytes";
 import { createSha1 } from "./sha1";
 import { createMd5 } from "./md5";
 import { createSha256 } from "./sha256";
@@ -28,21 +27,8 @@ export function signMethodBuilt(method: string): boolean {
 export function hmacHex(method: string, key: string, msg: string): string {
   const create = hasherFor(method);
   if (!create) throw new Error("sign method not built in: " + method);
-  let h = create();
-  if (key.length > 64) {
-    h.update(key);
-    key = h.digest();
-    h = create();
-  }
-  let ipad = "", opad = "";
-  for (let i = 0; i < 64; i++) {
-    const c = i < key.length ? key.charCodeAt(i) : 0;
-    ipad += String.fromCharCode(c ^ 0x36);
-    opad += String.fromCharCode(c ^ 0x5c);
-  }
-  h.update(ipad + msg);
-  const inner = h.digest();
-  h = create();
-  h.update(opad + inner);
-  return toHex(h.digest());
+  if (key.length > 64) key = create().update(key).digest();
+  while (key.length < 64) key += "\0";
+  // The key block XOR ipad/opad, applied to whole words by the hasher: no per-byte pad strings.
+  return create().update(key, 0x5c5c5c5c).update(create().update(key, 0x36363636).update(msg).digest()).digestHex();
 }

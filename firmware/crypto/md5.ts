@@ -34,5 +34,5 @@ function md5Block(h: Int32Array, w: Int32Array): void {
 
 /** A streaming MD5. */
 export function createMd5(): Hasher {
-  return mdHasher([0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476], md5Block, true);
+  return mdHasher([0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476], md5Block, 0);
 }

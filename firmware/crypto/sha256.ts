@@ -47,5 +47,5 @@ function sha256Block(h: Int32Array, w: Int32Array): void {
 /** A streaming SHA-256. */
 export function createSha256(): Hasher {
   return mdHasher([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19],
-    sha256Block, false);
+    sha256Block, 24);
 }
