@@ -1,0 +1,69 @@
+// `npm run emulate -- --minutes N --fast --report FILE [--scenario NAME] [--endpoint URL]`:
+// runs dist/firmware.js headless on an emulated device and writes the JSON report.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Command } from "commander";
+import { startSession, type Credentials } from "./runtime/session";
+import { loadScenario, scenarioNames } from "./scenarios";
+
+const program = new Command()
+  .name("emulate")
+  .description("Run dist/firmware.js on an emulated ESP32 against the local IoT Platform (or a real endpoint) and write a report")
+  .option("--minutes <n>", "emulated minutes to run (default: the scenario's, else 60)")
+  .option("--fast", "jump over idle time (days of device life in seconds)", false)
+  .option("--report <file>", "write the JSON report here")
+  .option("--scenario <name>", "fault scenario: " + scenarioNames().join(", "))
+  .option("--endpoint <url>", "real platform endpoint instead of the local one (needs --credentials)")
+  .option("--credentials <file>", "JSON file with productKey, deviceName, deviceSecret (for --endpoint)")
+  .option("--interval <sec>", "reading interval written to iot.json", "60")
+  .option("--firmware <file>", "script to flash as .bootcde", "dist/firmware.js")
+  .option("--seed <n>", "seed of the simulated climate", "1")
+  .option("--config <json>", "extra iot.json keys as JSON, e.g. '{\"deepSleep\":false}'")
+  .option("--verbose", "print the device console and runtime events", false)
+  .action(async (o: Record<string, string | boolean | undefined>) => {
+    const scenario = o.scenario ? loadScenario(String(o.scenario)) : null;
+    const minutes = Number(o.minutes ?? (scenario && scenario.minutes) ?? 60);
+    if (!(minutes > 0)) throw new Error("--minutes must be a positive number");
+    const firmwareFile = path.resolve(String(o.firmware));
+    if (!fs.existsSync(firmwareFile)) throw new Error(firmwareFile + " not found: run `npm run build` first");
+    let credentials: Credentials | undefined;
+    if (o.credentials) credentials = JSON.parse(fs.readFileSync(String(o.credentials), "utf8")) as Credentials;
+    if (o.endpoint && o.fast) console.error("note: --fast is ignored with --endpoint (the real platform checks timestamps against real time)");
+    const verbose = !!o.verbose;
+    const session = await startSession({
+      minutes,
+      fast: !!o.fast,
+      firmwareFile,
+      scenario,
+      endpoint: o.endpoint ? String(o.endpoint) : undefined,
+      credentials,
+      intervalSec: Number(o.interval),
+      climate: { seed: Number(o.seed) },
+      config: o.config ? (JSON.parse(String(o.config)) as Record<string, unknown>) : undefined,
+      onConsole: verbose ? (l) => console.log("  device | " + l) : undefined,
+      onEvent: verbose ? (k, d) => console.log("  emu    | " + k + " " + d) : undefined,
+    });
+    process.once("SIGINT", () => session.stop());
+    const report = await session.done;
+    const text = JSON.stringify(report, null, 2);
+    if (o.report) {
+      fs.mkdirSync(path.dirname(path.resolve(String(o.report))), { recursive: true });
+      fs.writeFileSync(String(o.report), text + "\n");
+    }
+    console.log(
+      `${report.minutes} min${report.fast ? " (fast)" : ""}${report.scenario ? " scenario " + report.scenario : ""}: ` +
+        `readings ${report.readings}, published ${report.published}, lost ${report.lost}, pending ${report.pending}, ` +
+        `duplicates ${report.duplicates}, madeUp ${report.madeUp}, auths ${report.auths}, requests ${report.requests}, ` +
+        `TLS ${report.tlsHandshakes}, reboots ${report.reboots}, errors ${JSON.stringify(report.errorsByCode)}; ` +
+        `${report.wallMs} ms wall` + (o.report ? "; report in " + o.report : ""),
+    );
+    if (report.refused) {
+      console.error("firmware refused: " + report.refused);
+      process.exitCode = 1;
+    }
+  });
+
+program.parseAsync().catch((e: Error) => {
+  console.error("emulate: " + e.message);
+  process.exit(1);
+});

@@ -1,0 +1,241 @@
+// The run report: what the sensor really sent (the simulated DHT22's own record), what reached the
+// platform (its stored messages) and what went over the wire (the runtime's socket counters);
+// never the firmware's own word.
+import type { Frame } from "../sensor/sim";
+import type { DeviceStats } from "./device";
+
+/** One reading as the platform stored it. */
+export interface Sample {
+  /** Device timestamp of the reading (ms), when the payload carried one. */
+  time?: number;
+  temperature?: number;
+  humidity?: number;
+  /** When the platform received it (platform clock). */
+  receivedAt: number;
+}
+
+/** A reading: the frames the sensor answered within one read (driver retries, filters). */
+export interface Session {
+  startMs: number;
+  endMs: number;
+  frames: Frame[];
+  matched: number;
+}
+
+export interface MessageLike {
+  payload: string;
+  code: number;
+  time: number;
+  kind?: string;
+}
+
+export interface Report {
+  minutes: number;
+  fast: boolean;
+  scenario: string | null;
+  wallMs: number;
+  emulatedDaysPerWallSecond: number;
+  /** Readings the sensor produced (groups of valid frames). */
+  readings: number;
+  /** Readings that reached the platform at least once. */
+  published: number;
+  /** Readings older than the grace time at the end that never arrived. */
+  lost: number;
+  /** Recent readings not (yet) arrived. */
+  pending: number;
+  /** Extra arrivals of a reading already published. */
+  duplicates: number;
+  /** Published values that match no frame the sensor sent. */
+  madeUp: number;
+  /** Largest |published - frame value| and |published - simulated climate| over matched samples. */
+  maxValueError: number;
+  maxClimateErrorC: number;
+  auths: number;
+  requests: number;
+  tlsHandshakes: number;
+  bytesSent: number;
+  bytesReceived: number;
+  errorsByCode: Record<string, number>;
+  /** Restarts other than deep-sleep wakes and the first power-on. */
+  reboots: number;
+  boots: number;
+  bootsByCause: Record<string, number>;
+  deepSleeps: number;
+  uncaught: number;
+  refused: string | null;
+  requestsPerReading: number;
+  handshakesPerReading: number;
+  sensor: { frames: number; corrupted: number; noAnswer: number };
+  cloud: { messages: number; accepted: number; byKind: Record<string, number> } | null;
+  madeUpSamples: Sample[];
+}
+
+function num(v: unknown): number | undefined {
+  if (typeof v === "number") return v;
+  if (v && typeof v === "object" && typeof (v as { value?: unknown }).value === "number") return (v as { value: number }).value;
+  return undefined;
+}
+
+function timeOf(v: unknown): number | undefined {
+  return v && typeof v === "object" && typeof (v as { time?: unknown }).time === "number" ? (v as { time: number }).time : undefined;
+}
+
+/** Readings in accepted property/history posts. */
+export function samplesOf(messages: MessageLike[]): Sample[] {
+  const out: Sample[] = [];
+  for (const m of messages) {
+    if (m.code !== 0) continue;
+    let j: { method?: string; params?: unknown };
+    try {
+      j = JSON.parse(m.payload);
+    } catch {
+      continue;
+    }
+    const add = (props: Record<string, unknown>) => {
+      const t = props.temperature;
+      const h = props.humidity;
+      if (t === undefined && h === undefined) return;
+      out.push({ time: timeOf(t) ?? timeOf(h), temperature: num(t), humidity: num(h), receivedAt: m.time });
+    };
+    if (Array.isArray(j.params)) {
+      // history post: per entry a list of property objects; group values by their time
+      for (const entry of j.params as { properties?: Record<string, unknown>[] }[]) {
+        const byTime = new Map<number, Record<string, unknown>>();
+        for (const p of entry.properties || []) {
+          for (const k of Object.keys(p)) {
+            const t = timeOf(p[k]) ?? -1;
+            const g = byTime.get(t) || {};
+            g[k] = p[k];
+            byTime.set(t, g);
+          }
+        }
+        for (const g of byTime.values()) add(g);
+      }
+    } else if (j.params && typeof j.params === "object") add(j.params as Record<string, unknown>);
+  }
+  return out;
+}
+
+/** Groups valid frames into readings: a gap over `gapMs` starts a new one. */
+export function sessionsOf(frames: Frame[], gapMs = 30000): Session[] {
+  const out: Session[] = [];
+  for (const f of frames) {
+    if (f.corrupted) continue;
+    const last = out[out.length - 1];
+    if (last && f.wallMs - last.endMs <= gapMs) {
+      last.frames.push(f);
+      last.endMs = f.wallMs;
+    } else out.push({ startMs: f.wallMs, endMs: f.wallMs, frames: [f], matched: 0 });
+  }
+  return out;
+}
+
+const VALUE_TOL = 0.051;
+const TIME_TOL_MS = 2500;
+
+function fits(s: Session, x: Sample): boolean {
+  const ts = s.frames.map((f) => f.temperature);
+  const hs = s.frames.map((f) => f.humidity);
+  if (x.temperature !== undefined && (x.temperature < Math.min(...ts) - VALUE_TOL || x.temperature > Math.max(...ts) + VALUE_TOL)) return false;
+  if (x.humidity !== undefined && (x.humidity < Math.min(...hs) - VALUE_TOL || x.humidity > Math.max(...hs) + VALUE_TOL)) return false;
+  if (x.time !== undefined && x.time > 0) return x.time >= s.startMs - TIME_TOL_MS && x.time <= s.endMs + TIME_TOL_MS;
+  return s.startMs <= x.receivedAt + TIME_TOL_MS;
+}
+
+export interface MatchResult {
+  sessions: Session[];
+  duplicates: number;
+  madeUp: Sample[];
+  maxValueError: number;
+  maxClimateErrorC: number;
+}
+
+export function match(frames: Frame[], samples: Sample[]): MatchResult {
+  const sessions = sessionsOf(frames);
+  const madeUp: Sample[] = [];
+  let duplicates = 0;
+  let maxValueError = 0;
+  let maxClimateErrorC = 0;
+  const sorted = samples.slice().sort((a, b) => (a.time || a.receivedAt) - (b.time || b.receivedAt));
+  for (const x of sorted) {
+    const cands = sessions.filter((s) => fits(s, x));
+    if (!cands.length) {
+      madeUp.push(x);
+      continue;
+    }
+    const free = cands.filter((s) => !s.matched);
+    const key = (s: Session) => (x.time ? Math.abs(s.startMs - x.time) : s.startMs);
+    const pick = (free.length ? free : cands).sort((a, b) => key(a) - key(b))[0];
+    if (pick.matched) duplicates++;
+    pick.matched++;
+    const f = pick.frames[pick.frames.length - 1];
+    if (x.temperature !== undefined) {
+      maxValueError = Math.max(maxValueError, Math.min(...pick.frames.map((g) => Math.abs(g.temperature - x.temperature!))));
+      maxClimateErrorC = Math.max(maxClimateErrorC, Math.abs(f.trueC - x.temperature));
+    }
+    if (x.humidity !== undefined) maxValueError = Math.max(maxValueError, Math.min(...pick.frames.map((g) => Math.abs(g.humidity - x.humidity!))));
+  }
+  return { sessions, duplicates, madeUp, maxValueError: round3(maxValueError), maxClimateErrorC: round3(maxClimateErrorC) };
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+export function buildReport(a: {
+  minutes: number;
+  fast: boolean;
+  scenario: string | null;
+  wallMs: number;
+  endWallMs: number;
+  graceMs: number;
+  frames: Frame[];
+  noAnswer: number;
+  stats: DeviceStats;
+  messages: MessageLike[] | null;
+}): Report {
+  const m = match(a.frames, a.messages ? samplesOf(a.messages) : []);
+  const readings = m.sessions.length;
+  const published = m.sessions.filter((s) => s.matched).length;
+  const unmatched = m.sessions.filter((s) => !s.matched);
+  const lost = a.messages ? unmatched.filter((s) => s.endMs < a.endWallMs - a.graceMs).length : 0;
+  const net = a.stats.net;
+  const c = a.stats.bootsByCause;
+  const byKind: Record<string, number> = {};
+  for (const msg of a.messages || []) byKind[msg.kind || "?"] = (byKind[msg.kind || "?"] || 0) + 1;
+  const per = (x: number) => (readings ? Math.round((x / readings) * 1000) / 1000 : 0);
+  return {
+    minutes: a.minutes,
+    fast: a.fast,
+    scenario: a.scenario,
+    wallMs: Math.round(a.wallMs),
+    emulatedDaysPerWallSecond: Math.round((a.minutes / 1440 / Math.max(a.wallMs, 1)) * 1000 * 1000) / 1000,
+    readings,
+    published,
+    lost,
+    pending: unmatched.length - lost,
+    duplicates: m.duplicates,
+    madeUp: m.madeUp.length,
+    maxValueError: m.maxValueError,
+    maxClimateErrorC: m.maxClimateErrorC,
+    auths: net.requestsByPath["/auth"] || 0,
+    requests: net.requests,
+    tlsHandshakes: net.tlsHandshakes,
+    bytesSent: net.bytesSent,
+    bytesReceived: net.bytesReceived,
+    errorsByCode: net.errorsByCode,
+    reboots: (c.reboot || 0) + (c.watchdog || 0) + Math.max(0, (c.power || 0) - 1),
+    boots: a.stats.boots,
+    bootsByCause: c,
+    deepSleeps: a.stats.deepSleeps,
+    uncaught: a.stats.uncaught,
+    refused: a.stats.refused,
+    requestsPerReading: per(net.requests),
+    handshakesPerReading: per(net.tlsHandshakes),
+    sensor: { frames: a.frames.length, corrupted: a.frames.filter((f) => f.corrupted).length, noAnswer: a.noAnswer },
+    cloud: a.messages
+      ? { messages: a.messages.length, accepted: a.messages.filter((x) => x.code === 0).length, byKind }
+      : null,
+    madeUpSamples: m.madeUp.slice(0, 10),
+  };
+}
