@@ -1,0 +1,73 @@
+// dist/core.js (the built, minified core) gives every crypto vector right in a bare node:vm
+// context and in QuickJS, engines other than the one running the tests.
+import { strict as assert } from "node:assert";
+import * as nodeCrypto from "node:crypto";
+import { loadCoreInVm, loadCoreInQuickJS, CoreEngine } from "../engines";
+import { SHA1_VECTORS, SHA1_MILLION_A, HMAC_VECTORS, EDGE_LENGTHS, randomBytes } from "./vectors";
+
+const NODE_HASH: { [method: string]: string } = { hmacsha1: "sha1", hmacmd5: "md5", hmacsha256: "sha256" };
+
+const engines: [string, () => Promise<CoreEngine> | CoreEngine][] = [
+  ["node:vm", () => loadCoreInVm()],
+  ["QuickJS", () => loadCoreInQuickJS()],
+];
+
+for (const [name, load] of engines) {
+  describe(`dist/core.js in ${name}`, () => {
+    let core: CoreEngine;
+    before(async () => {
+      core = await load();
+    });
+    after(() => core && core.dispose());
+
+    it("runs without Node globals and defines IotCore", () => {
+      assert.equal(core.evaluate("typeof require + typeof process + typeof Buffer + typeof module"), "undefinedundefinedundefinedundefined");
+      for (const fn of ["hmacHex", "sha1Hex", "createSha1", "signMethodBuilt", "utf8Encode", "toHex"]) {
+        assert.equal(core.evaluate(`typeof IotCore.${fn}`), "function", fn);
+      }
+    });
+
+    for (const v of SHA1_VECTORS) {
+      it(`SHA-1 ${v.name}`, () => assert.equal(core.call("sha1Hex", v.msg), v.hex));
+    }
+    it("SHA-1 of one million 'a'", () => {
+      assert.equal(core.evaluate("IotCore.sha1Hex(new Array(1000001).join('a'))"), SHA1_MILLION_A);
+    });
+
+    for (const v of HMAC_VECTORS) {
+      it(v.name, () => {
+        const hex = core.call("hmacHex", v.method, v.key, v.msg) as string;
+        assert.equal(v.truncatedTo ? hex.substr(0, v.truncatedTo) : hex, v.hex);
+      });
+    }
+
+    it("random messages at the block edges and keys of 0..200 bytes match Node's crypto", () => {
+      for (const n of EDGE_LENGTHS) {
+        for (const k of [0, 20, 64, 65, 200]) {
+          const msg = randomBytes(n, n * 3 + 1), key = randomBytes(k, k + 9);
+          for (const method of Object.keys(NODE_HASH)) {
+            const expected = nodeCrypto.createHmac(NODE_HASH[method], Buffer.from(key, "latin1")).update(Buffer.from(msg, "latin1")).digest("hex");
+            assert.equal(core.call("hmacHex", method, key, msg), expected, `${method} msg ${n} key ${k}`);
+          }
+        }
+      }
+    });
+
+    it("streaming SHA-1 in chunks equals the one-shot digest", () => {
+      const hex = core.evaluate("(function(){var s=IotCore.createSha1();for(var i=0;i<100;i++)s.update('chunk'+i);return s.digestHex()})()");
+      let all = "";
+      for (let i = 0; i < 100; i++) all += "chunk" + i;
+      assert.equal(hex, nodeCrypto.createHash("sha1").update(all).digest("hex"));
+    });
+
+    it("an unknown sign method throws an Error naming it", () => {
+      assert.equal(core.call("signMethodBuilt", "hmacsha1"), true);
+      assert.equal(core.call("signMethodBuilt", "hmacsha384"), false);
+      assert.throws(() => core.call("hmacHex", "hmacsha384", "k", "m"), /hmacsha384/);
+    });
+
+    it("utf8Encode gives the UTF-8 bytes", () => {
+      assert.equal(core.call("utf8Encode", "温度 😀"), Buffer.from("温度 😀", "utf8").toString("latin1"));
+    });
+  });
+}
