@@ -41,7 +41,7 @@ export function loadCoreInVm(file = CORE_JS, timeoutMs = 10000): CoreEngine {
       return vm.runInContext(code, context, { timeout: timeoutMs });
     } catch (e) {
       // Errors of the other realm are not instances of this realm's Error.
-      throw new Error(String((e as { message?: string }).message));
+      throw new Error(String((e as { message?: string }).message), { cause: e });
     }
   };
   return {
