@@ -4,6 +4,7 @@
 // and closures in loops that capture a loop `let`.
 import * as acorn from "acorn";
 import * as walk from "acorn-walk";
+import * as fs from "node:fs";
 
 export interface GateError {
   file: string;
@@ -390,4 +391,15 @@ function checkLoopClosures(ast: N, refs: Set<N>, report: Report): void {
     };
     for (const part of [loop.test, loop.update, loop.body]) if (part) findClosures(part);
   });
+}
+
+// `tsx build/gate.ts FILE...`: gate any script by hand; exit status 1 when one fails.
+if (require.main === module) {
+  let failed = 0;
+  for (const file of process.argv.slice(2)) {
+    const errors = gateSource(fs.readFileSync(file, "utf8"), file);
+    for (const e of errors) console.error(formatGateError(e));
+    if (errors.length) failed++;
+  }
+  process.exit(failed ? 1 : 0);
 }
