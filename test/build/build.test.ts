@@ -57,7 +57,7 @@ describe("build: signmethods in dist/firmware.js", function () {
       define: signDefines(["hmacsha1"]),
     }));
     const ctx = vm.createContext({});
-    vm.runInContext(r.outputFiles[0].text, ctx);
+    vm.runInContext((r.outputFiles || [])[0].text, ctx);
     const T = (ctx as { T: { hmacHex: (m: string, k: string, s: string) => string; signMethodBuilt: (m: string) => boolean } }).T;
     assert.equal(T.signMethodBuilt("hmacmd5"), false);
     assert.equal(T.signMethodBuilt("hmacsha1"), true);

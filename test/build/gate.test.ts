@@ -43,7 +43,7 @@ describe("gate: the real build output", () => {
       stdin: { contents: "export function f(){ return 1 }", loader: "js" as const },
       format: "iife" as const, globalName: "X", write: false, metafile: false,
     }));
-    const rules = rulesOf(r.outputFiles[0].text);
+    const rules = rulesOf((r.outputFiles || [])[0].text);
     assert.ok(rules.includes("prototype") && rules.includes("loop-closure"), rules.join());
   });
 });
