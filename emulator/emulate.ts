@@ -42,6 +42,7 @@ const program = new Command()
       config: o.config ? (JSON.parse(String(o.config)) as Record<string, unknown>) : undefined,
       onConsole: verbose ? (l) => console.log("  device | " + l) : undefined,
       onEvent: verbose ? (k, d) => console.log("  emu    | " + k + " " + d) : undefined,
+      onResponse: verbose ? (p, st, b) => console.log("  net    | " + p + " -> " + st + " " + b.slice(0, 120)) : undefined,
     });
     process.once("SIGINT", () => session.stop());
     const report = await session.done;

@@ -189,7 +189,6 @@ export class Device {
     for (const c of [...l.closers]) c();
     l.closers.clear();
     this.pins.reset();
-    this.flash.writeHook = null;
   }
 
   /** Stops the device for good (end of an emulation run). */
@@ -254,7 +253,7 @@ export class Device {
       const b = this.flash.get(name);
       if (!b || !l.alive) continue;
       const code = b.toString("latin1");
-      const problem = checkCode(code);
+      const problem = checkCached(code);
       if (problem) {
         this.stats.refused = name + ": " + problem;
         this.event("refused", this.stats.refused);
@@ -262,7 +261,7 @@ export class Device {
         this.end();
         return;
       }
-      this.invoke(() => new vm.Script(code, { filename: name }).runInContext(ctx));
+      this.invoke(() => compiled(code, name).runInContext(ctx));
     }
     if (l.alive) for (const h of l.eHandlers.init || []) this.invoke(h);
   }
@@ -540,6 +539,30 @@ export class Device {
       stopAP: () => undefined,
     };
   }
+}
+
+const scripts = new Map<string, vm.Script>();
+const verdicts = new Map<string, string | null>();
+
+/** Compiled once per text: booting every minute for a simulated week must stay cheap. */
+function compiled(code: string, name: string): vm.Script {
+  const key = name + "\n" + code;
+  let s = scripts.get(key);
+  if (!s) {
+    if (scripts.size > 20) scripts.clear();
+    s = new vm.Script(code, { filename: name });
+    scripts.set(key, s);
+  }
+  return s;
+}
+
+/** Why a script must not run here, or null (cached per text). */
+function checkCached(code: string): string | null {
+  if (!verdicts.has(code)) {
+    if (verdicts.size > 50) verdicts.clear();
+    verdicts.set(code, checkCode(code));
+  }
+  return verdicts.get(code)!;
 }
 
 /** Why a script must not run here, or null. */

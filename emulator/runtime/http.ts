@@ -20,10 +20,12 @@ export interface NetStats {
   errorsByCode: Record<string, number>;
   responses: number;
   closeNotify: number;
+  /** Emulated ms of every request, for rate checks. */
+  requestTimes: number[];
 }
 
 export function newNetStats(): NetStats {
-  return { requests: 0, requestsByPath: {}, tlsHandshakes: 0, bytesSent: 0, bytesReceived: 0, errorsByCode: {}, responses: 0, closeNotify: 0 };
+  return { requests: 0, requestsByPath: {}, tlsHandshakes: 0, bytesSent: 0, bytesReceived: 0, errorsByCode: {}, responses: 0, closeNotify: 0, requestTimes: [] };
 }
 
 /** Network faults, switched by scenarios. */
@@ -159,7 +161,19 @@ export function httpModule(dev: DeviceLink): object {
       for (const k of Object.keys(headers)) head += k + ": " + String(headers[k]) + "\r\n";
       const bytes = Buffer.concat([Buffer.from(head + "\r\n", "latin1"), ...body]);
       dev.stats.requests++;
+      dev.stats.requestTimes.push(dev.sched.now());
       bump(dev.stats.requestsByPath, path.split("?")[0]);
+
+      if (https && dev.faults.tlsFail) {
+        // The handshake fails after a while (emulated): no bytes reach the platform.
+        dev.sched.after(200, () => {
+          if (!dev.alive()) return;
+          bump(dev.stats.errorsByCode, "-13");
+          emitReq("error", { code: -13, message: "TLS handshake failed" });
+          emitReq("close");
+        });
+        return;
+      }
 
       const chunks: Buffer[] = [];
       let finished = false;
@@ -172,18 +186,6 @@ export function httpModule(dev: DeviceLink): object {
           dev.sched.busyDec();
         }
       };
-
-      if (https && dev.faults.tlsFail) {
-        // The handshake fails: no bytes reach the platform.
-        dev.sched.after(200, () => {
-          unbusy();
-          bump(dev.stats.errorsByCode, "-13");
-          emitReq("error", { code: -13, message: "TLS handshake failed" });
-          emitReq("close");
-        });
-        return;
-      }
-
       const raw = net.connect({ host: probe.address, port });
       let sock: net.Socket = raw;
       const unregister = dev.onEnd(() => {

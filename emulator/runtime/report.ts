@@ -64,6 +64,8 @@ export interface Report {
   uncaught: number;
   refused: string | null;
   requestsPerReading: number;
+  /** Most requests within any 10 emulated minutes (a retry loop shows here). */
+  peakRequestsPer10Min: number;
   handshakesPerReading: number;
   sensor: { frames: number; corrupted: number; noAnswer: number };
   cloud: { messages: number; accepted: number; byKind: Record<string, number> } | null;
@@ -178,6 +180,15 @@ export function match(frames: Frame[], samples: Sample[]): MatchResult {
   return { sessions, duplicates, madeUp, maxValueError: round3(maxValueError), maxClimateErrorC: round3(maxClimateErrorC) };
 }
 
+function peak(times: number[], windowMs: number): number {
+  let best = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[i] - times[j] >= windowMs) j++;
+    best = Math.max(best, i - j + 1);
+  }
+  return best;
+}
+
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
@@ -231,6 +242,7 @@ export function buildReport(a: {
     uncaught: a.stats.uncaught,
     refused: a.stats.refused,
     requestsPerReading: per(net.requests),
+    peakRequestsPer10Min: peak(net.requestTimes, 600000),
     handshakesPerReading: per(net.tlsHandshakes),
     sensor: { frames: a.frames.length, corrupted: a.frames.filter((f) => f.corrupted).length, noAnswer: a.noAnswer },
     cloud: a.messages

@@ -58,7 +58,7 @@ export interface FaultTarget {
 /** Schedules the scenario's faults on the run's clock (times from `startMs`, emulated). */
 export function applyScenario(s: Scenario, t: { sched: Scheduler; device: Device; sensor: DhtSim; cloud: FaultTarget | null; startMs: number; log?: (l: string) => void }): void {
   const at = (min: number, fn: () => void) => t.sched.at(t.startMs + min * 60000, fn);
-  const note = (l: string) => t.log && t.log("scenario: " + l);
+  const note = (l: string) => t.log && t.log(l);
   for (const e of s.events) {
     const end = "forMin" in e && e.forMin !== undefined ? e.atMin + e.forMin : undefined;
     switch (e.fault) {

@@ -2,7 +2,7 @@
 // real pulse train (wave.ts) when the host releases the line after a >= 1 ms low; fault knobs for
 // no answer, bit flips, jitter and stuck values. It records every frame it sent, which the report
 // compares with what reached the platform.
-import { dht22Bytes, dht22Segments, seededRng, type Segment } from "./wave";
+import { dht22Bytes, dht22Segments, frameBits, seededRng, type Segment } from "./wave";
 
 export interface ClimateOptions {
   seed?: number;
@@ -37,12 +37,14 @@ export interface Frame {
   /** Climate without rounding, for accuracy checks. */
   trueC: number;
   trueRh: number;
-  /** Bits were flipped: the frame is not a valid reading. */
+  /** Bits were flipped, or jitter pushed a pulse past the 0/1 midpoint: not a valid reading. */
   corrupted: boolean;
   stuck: boolean;
 }
 
 const DAY_MS = 86400000;
+/** Halfway between a 0 bit (27 us) and a 1 bit (70 us) high. */
+const MIDPOINT_US = 48.5;
 
 export class DhtSim {
   readonly frames: Frame[] = [];
@@ -104,6 +106,12 @@ export class DhtSim {
     }
     this.frames.push({ wallMs, temperature: t, humidity: h, trueC: c.temperature, trueRh: c.humidity, corrupted, stuck: !!this.faults.stuck });
     const releaseUs = 20 + this.rng() * 20;
-    return dht22Segments(bytes, { releaseUs, jitterUs: this.faults.jitterUs || 0, rng: this.rng });
+    const segs = dht22Segments(bytes, { releaseUs, jitterUs: this.faults.jitterUs || 0, rng: this.rng });
+    // A bit whose high pulse lands on the wrong side of the 0/1 midpoint is a different frame on
+    // the wire: such a frame is not a reading the device could have taken.
+    const bits = segs.slice(4).filter((x) => x.level === 1).slice(0, 40);
+    const sent = frameBits(bytes);
+    if (bits.some((x, i) => (x.us > MIDPOINT_US ? 1 : 0) !== sent[i])) this.frames[this.frames.length - 1].corrupted = true;
+    return segs;
   }
 }
