@@ -152,8 +152,8 @@ export interface MatchResult {
   maxClimateErrorC: number;
 }
 
-export function match(frames: Frame[], samples: Sample[]): MatchResult {
-  const sessions = sessionsOf(frames);
+export function match(frames: Frame[], samples: Sample[], gapMs = 30000): MatchResult {
+  const sessions = sessionsOf(frames, gapMs);
   const madeUp: Sample[] = [];
   let duplicates = 0;
   let maxValueError = 0;
@@ -200,12 +200,14 @@ export function buildReport(a: {
   wallMs: number;
   endWallMs: number;
   graceMs: number;
+  /** Frames further apart than this are different readings (retries of one read are closer). */
+  gapMs: number;
   frames: Frame[];
   noAnswer: number;
   stats: DeviceStats;
   messages: MessageLike[] | null;
 }): Report {
-  const m = match(a.frames, a.messages ? samplesOf(a.messages) : []);
+  const m = match(a.frames, a.messages ? samplesOf(a.messages) : [], a.gapMs);
   const readings = m.sessions.length;
   const published = m.sessions.filter((s) => s.matched).length;
   const unmatched = m.sessions.filter((s) => !s.matched);

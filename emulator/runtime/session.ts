@@ -117,6 +117,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
         wallMs,
         endWallMs: sched.wallMs(),
         graceMs: o.graceMs ?? 2 * intervalSec * 1000 + 300000,
+        gapMs: Math.min(30000, (intervalSec * 1000) / 2),
         frames: sensor.frames,
         noAnswer: sensor.noAnswers,
         stats: device.stats,
