@@ -116,6 +116,32 @@ describe("emulated Espruino runtime", function () {
     assert.equal(b.device.stats.bootsByCause.power, 2);
   });
 
+  it("an unkicked watchdog reboots; E.on('init') runs after the boot code; load() keeps the clock", async function () {
+    const b = bench(`var s = require("Storage"); var n = (s.readJSON("n", true) || 0) + 1; s.writeJSON("n", n);
+      var order = ["code"]; E.on("init", function () { order.push("init"); console.log("I " + JSON.stringify({ n: n, order: order, t: Math.round(getTime()) })); });
+      if (n === 1) { E.enableWatchdog(5, false); setInterval(function () {}, 1000); }
+      if (n === 2) { setTime(1000); setTimeout(function () { load(); }, 2000); }`);
+    await b.run(10000);
+    const boots = b.lines.filter((l) => l.startsWith("I ")).map((l) => JSON.parse(l.slice(2)));
+    assert.deepEqual(boots.map((x) => x.order), [["code", "init"], ["code", "init"], ["code", "init"]]);
+    assert.equal(boots[2].t, 1002);
+    assert.equal(b.device.stats.bootsByCause.watchdog, 1);
+    assert.equal(b.device.stats.bootsByCause.load, 1);
+  });
+
+  it("a Wi-Fi drop emits disconnected and requests throw until the station is back", async function () {
+    const b = bench(`var W = require("Wifi"), out = [];
+      W.on("disconnected", function (d) { out.push("disc " + d.reason); });
+      function t() { try { require("http").request({ host: "127.0.0.1", port: 9, path: "/" }, function () {}).end(); } catch (e) { out.push(e.message); } }
+      setTimeout(t, 2000);
+      setTimeout(function () { W.connect("ap", { password: "x" }, function (err) { out.push("connect " + err); }); }, 3000);
+      setTimeout(function () { W.connect("ap", { password: "x" }, function (err) { out.push("connect " + err); console.log("W " + JSON.stringify(out)); }); }, 12000);`,
+      { wifiAtBoot: "off" });
+    b.sched.at(1000, () => b.device.wifiDrop(8000));
+    await b.run(15000);
+    assert.deepEqual(lastJson(b.lines, "W"), ["Not connected to the internet", "connect no_ap_found", "disc no_ap_found", "connect null"]);
+  });
+
   describe("http over real sockets", function () {
     let server: http.Server;
     let tlsServer: https.Server;
