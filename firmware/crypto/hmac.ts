@@ -1,6 +1,6 @@
 // HMAC (RFC 2104) for the platform's signmethods; which ones are built in is a build option.
 import { Hasher } from "./md";
-import { createSha1 } from "./sha1";
+import { createSha1, ZEROS } from "./sha1";
 import { createMd5 } from "./md5";
 import { createSha256 } from "./sha256";
 
@@ -28,7 +28,7 @@ export function hmacHex(method: string, key: string, msg: string): string {
   const create = hasherFor(method);
   if (!create) throw new Error("sign method not built in: " + method);
   if (key.length > 64) key = create().update(key).digest();
-  while (key.length < 64) key += "\0";
+  key = (key + ZEROS).substr(0, 64);
   // The key block XOR ipad/opad, applied to whole words by the hasher: no per-byte pad strings.
   return create().update(key, 0x5c5c5c5c).update(create().update(key, 0x36363636).update(msg).digest()).digestHex();
 }

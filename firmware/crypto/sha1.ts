@@ -4,6 +4,10 @@
 import type { Hasher } from "./md";
 import { toHex } from "./bytes";
 
+/** 64 zero bytes, for padding without per-byte string building. */
+export let ZEROS = "\0";
+while (ZEROS.length < 64) ZEROS += ZEROS;
+
 function wordBytes(x: number): string {
   return String.fromCharCode(x >>> 24, x >> 16 & 255, x >> 8 & 255, x & 255);
 }
@@ -49,11 +53,8 @@ export function createSha1(): Hasher {
       return self;
     },
     digest: () => {
-      // Padding, then the bit length as two words (exact in int32 shifts below 512 MB of input).
-      const n = len;
-      buf += "\x80";
-      while (buf.length % 64 != 56) buf += "\0";
-      self.update(wordBytes(n >>> 29) + wordBytes(n << 3));
+      // 0x80, zeros up to 56 mod 64, then the bit length (exact in int32 shifts below 512 MB).
+      self.update("\x80" + ZEROS.substr(0, 55 - len & 63) + wordBytes(len >>> 29) + wordBytes(len << 3));
       let out = "";
       for (let i = 0; i < 5; i++) out += wordBytes(h[i]);
       return out;
