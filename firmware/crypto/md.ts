@@ -1,4 +1,4 @@
-// Merkle-Damgard driver shared by SHA-1, SHA-256 and MD5: 64-byte blocks, padding, byte order.
+// Merkle-Damgard driver of SHA-256 and MD5 (SHA-1 keeps its own smaller copy): 64-byte blocks, padding, byte order.
 import { toHex } from "./bytes";
 
 /** Incremental hash over byte strings. `digest`/`digestHex` end it: call one of them once. */
@@ -29,13 +29,15 @@ export function mdHasher(init: number[], compress: Compress, firstShift: number)
     update: (chunk: string, xorWord?: number) => {
       buf += chunk;
       len += chunk.length;
+      // Absent mask: 0, not undefined, so the XOR below stays on the engines' integer path.
+      const mask = (xorWord as number) | 0;
       let i = 0;
       // Whole blocks only; words are read straight from the string, no per-byte copies.
       for (; i + 64 <= buf.length; i += 64) {
         for (let j = 0; j < 16; j++) {
           const k = i + j * 4;
           w[j] = (buf.charCodeAt(k) << firstShift | buf.charCodeAt(k + 1) << s1 | buf.charCodeAt(k + 2) << s2 |
-            buf.charCodeAt(k + 3) << s3) ^ (xorWord as number);
+            buf.charCodeAt(k + 3) << s3) ^ mask;
         }
         compress(h, w);
       }

@@ -22,6 +22,8 @@ export function createSha1(): Hasher {
     update: (chunk: string, xorWord?: number) => {
       buf += chunk;
       len += chunk.length;
+      // Absent mask: 0, not undefined, so the XOR below stays on the engines' integer path.
+      const mask = (xorWord as number) | 0;
       let i = 0;
       // Whole 64-byte blocks; words are read straight from the string, no per-byte copies.
       for (; i + 64 <= buf.length; i += 64) {
@@ -29,8 +31,7 @@ export function createSha1(): Hasher {
         for (let j = 0; j < 80; j++) {
           let x = i + j * 4;
           x = j < 16
-            ? (buf.charCodeAt(x) << 24 | buf.charCodeAt(x + 1) << 16 | buf.charCodeAt(x + 2) << 8 | buf.charCodeAt(x + 3)) ^
-              (xorWord as number)
+            ? (buf.charCodeAt(x) << 24 | buf.charCodeAt(x + 1) << 16 | buf.charCodeAt(x + 2) << 8 | buf.charCodeAt(x + 3)) ^ mask
             : w[j - 3] ^ w[j - 8] ^ w[j - 14] ^ w[j - 16];
           w[j] = j < 16 ? x : x << 1 | x >>> 31;
           x = (a << 5 | a >>> 27) + e + w[j] + (j < 20 ? (b & c | ~b & d) + 0x5a827999
