@@ -1,49 +1,69 @@
-// The duty cycle: read the DHT22, publish each good reading as a property post, retry what the
-// platform has not accepted (a few readings kept in RAM), report sensor trouble, sleep.
-import type { Hal } from "../platform/hal";
+// The duty cycle: read the DHT22, put each good reading in the flash queue before any network
+// attempt, deliver (realtime property posts or batched history posts), report sensor trouble and
+// queue health, then sleep; deep sleep is a reboot, so what must survive lives in Storage.
+import type { Hal, Store, Clock } from "../platform/hal";
 import type { DeviceConfig } from "./config";
-import { createIotClient, IotClient, PublishResult } from "./iot/client";
-import { eventPost, propertyPost, Props, topics } from "./iot/alink";
+import { createIotClient, IotClient } from "./iot/client";
+import { eventPost, Props, topics } from "./iot/alink";
 import { createDht22 } from "../sensors/driver";
 import { chain, createHealth, modelRange, rateCheck } from "../sensors/validate";
+import { openQueue, Queue, QueueHealth, QueueRecord } from "./queue";
+import { createDelivery, FlushResult } from "./delivery";
+import { wallKnown } from "./timefix";
 
-/** Readings kept while the platform is unreachable: the oldest goes when a newer one would exceed this. */
-export const MAX_UNSENT = 4;
 /** Shorter intervals idle with timers: waking from deep sleep costs a reboot, Wi-Fi join and TLS handshake. */
 export const DEEP_SLEEP_MIN_SEC = 60;
 /** Event that reports a failed sensor read (no values are made up; the error is the content). */
 export const SENSOR_EVENT = "sensorError";
-
-/** One good reading waiting to be accepted. `timeMs` is 0 when the wall time was unknown. */
-export interface Reading {
-  temperature: number;
-  humidity: number;
-  timeMs: number;
-}
+/** Event with the queue's health after an outage (backlog drained, readings evicted). */
+export const HEALTH_EVENT = "queueHealth";
+/** Storage record of the schedule, kept across deep sleep: `{"n": wall ms of the next reading, "e": evicted count last reported}`. */
+export const SCHEDULE_REC = "app.next";
+/** A wake more than this before the next reading goes straight back to sleep. */
+const EARLY_MS = 2000;
 
 export interface AppStats {
   /** Reads attempted / that failed (after the driver's retries and validation). */
   reads: number;
   sensorFailures: number;
-  /** Readings the platform accepted. */
+  /** Readings the platform accepted (this boot). */
   published: number;
-  /** Readings dropped unsent: pushed out by newer ones, or refused as malformed (not retryable). */
-  dropped: number;
-  /** Readings waiting in RAM. */
+  /** Readings the platform refused for good (code 10001 alone), dropped and logged. */
+  rejected: number;
+  /** Readings waiting in the flash queue. */
   unsent: number;
 }
 
 export interface App {
   stats: AppStats;
   client: IotClient;
+  queue: Queue;
   /** Cancels the pending timers (tests, OTA). */
   stop(): void;
+}
+
+/** The stored schedule: wall ms of the next reading (0 unknown) and the evicted count last reported. */
+export function readSchedule(store: Store): { n: number; e: number } {
+  try {
+    const o = JSON.parse(store.read(SCHEDULE_REC) || "{}");
+    return { n: +o.n || 0, e: +o.e || 0 };
+  } catch {
+    return { n: 0, e: 0 };
+  }
+}
+
+/** Ms until the next reading is due when the wall time says it is still ahead, else 0 (due now or unknown). */
+export function dueInMs(store: Store, clock: Clock): number {
+  if (!wallKnown(clock)) return 0;
+  const left = readSchedule(store).n - clock.nowMs();
+  return left > EARLY_MS ? left : 0;
 }
 
 export function startApp(hal: Hal, config: DeviceConfig): App {
   const log = hal.log;
   const clock = hal.clock;
   const periodMs = config.intervalSec * 1000;
+  const deep = config.deepSleep && config.intervalSec >= DEEP_SLEEP_MIN_SEC;
   const client = createIotClient(hal, {
     productKey: config.productKey,
     deviceName: config.deviceName,
@@ -53,47 +73,50 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     clientId: config.clientId,
   });
   const topic = topics(config.productKey, config.deviceName);
+  const queue = openQueue(hal.store, clock, { budgetBytes: config.queueBudgetBytes, segmentBytes: config.queueSegmentBytes, nextId: client.nextId });
+  const delivery = createDelivery(client, queue, {
+    productKey: config.productKey,
+    deviceName: config.deviceName,
+    mode: config.delivery,
+    batchSize: config.batchSize,
+    maxPostsPerCycle: config.maxPostsPerCycle,
+  }, log);
+  const perCycle = config.delivery === "batch" ? config.batchSize : 1;
   const dht = createDht22(hal.dht, hal.timers, clock);
   const check = chain([modelRange, rateCheck()]);
   const health = createHealth();
-  const unsent: Reading[] = [];
-  const stats: AppStats = { reads: 0, sensorFailures: 0, published: 0, dropped: 0, unsent: 0 };
-  let delivering = false;
+  const stats: AppStats = { reads: 0, sensorFailures: 0, published: 0, rejected: 0, unsent: queue.depth() };
+  let reported = readSchedule(hal.store).e;
+  let flushing = false;
   let cycleTimer = -1;
   let retryTimer = -1;
   let stopped = false;
 
-  function props(r: Reading): Props {
-    // A reading sent late carries its own sample time, when the time was known.
-    if (r.timeMs) return { temperature: { value: r.temperature, time: r.timeMs }, humidity: { value: r.humidity, time: r.timeMs } };
-    return { temperature: r.temperature, humidity: r.humidity };
+  /** One flush at a time (the cycle's and a retry's never overlap); `done` gets null when skipped. */
+  function flush(fresh: QueueRecord | null, done: (f: FlushResult | null) => void): void {
+    if (flushing) return done(null);
+    flushing = true;
+    delivery.flush(fresh, function (f) {
+      flushing = false;
+      stats.published += f.delivered;
+      stats.rejected += f.rejected;
+      stats.unsent = f.depth;
+      done(f);
+    });
   }
 
-  /**
-   * Delivers the unsent readings, oldest first, one property post each; stops at the first failure.
-   * `done` gets the client's retry delay (ms) when something is left to resend, else -1.
-   */
-  function deliver(done: (retryInMs: number) => void): void {
-    if (!unsent.length || delivering) {
-      done(-1);
-      return;
-    }
-    delivering = true;
-    const r = unsent[0];
-    client.publish(topic.property, propertyPost(client.nextId(), props(r)), function (res: PublishResult) {
-      delivering = false;
-      if (res.ok || res.retryInMs === undefined) {
-        if (unsent[0] === r) unsent.shift();
-        if (res.ok) stats.published++;
-        else {
-          stats.dropped++;
-          log("E", "reading refused (code " + res.code + "), dropped");
-        }
-        stats.unsent = unsent.length;
-        deliver(done);
-        return;
-      }
-      done(res.retryInMs);
+  /** Logs the queue's health; sends it as an event after a drained backlog or new evictions. */
+  function reportHealth(f: FlushResult | null, then: () => void): void {
+    const h: QueueHealth = queue.health();
+    const age = h.oldestAgeMs < 0 ? -1 : Math.round(h.oldestAgeMs / 1000);
+    log(h.evicted > reported || h.corrupt ? "W" : "I", "queue: depth " + h.depth + ", evicted " + h.evicted + ", oldest " + age + " s, " + h.bytes + " B" +
+      (f && f.posts ? "; sent " + f.delivered + " in " + f.posts + " posts, code " + f.code : ""));
+    const news = h.evicted !== reported || (f !== null && f.delivered > perCycle);
+    if (!f || f.code || !news || client.waitMs()) return then();
+    const values: Props = { depth: h.depth, evicted: h.evicted, oldestAgeSec: age, corrupt: h.corrupt };
+    client.publish(topic.event(HEALTH_EVENT), eventPost(client.nextId(), HEALTH_EVENT, values, wallKnown(clock) ? clock.nowMs() : 0), function (r) {
+      if (r.ok) reported = h.evicted;
+      then();
     });
   }
 
@@ -101,36 +124,45 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
   function reportSensorFault(error: string, then: () => void): void {
     const h = health.report(clock.uptimeMs());
     log("W", "sensor: " + error + " (" + h.consecutiveFailures + " in a row, " + h.checksumErrors + " checksum errors)");
-    if (client.waitMs() || delivering) {
-      then();
-      return;
-    }
+    if (client.waitMs() || flushing) return then();
     const values: Props = { error: error, consecutiveFailures: h.consecutiveFailures, checksumErrors: h.checksumErrors };
-    client.publish(topic.event(SENSOR_EVENT), eventPost(client.nextId(), SENSOR_EVENT, values, clock.synced() ? clock.nowMs() : 0), function () {
+    client.publish(topic.event(SENSOR_EVENT), eventPost(client.nextId(), SENSOR_EVENT, values, wallKnown(clock) ? clock.nowMs() : 0), function () {
       then();
     });
   }
 
-  function retryLater(ms: number): void {
-    if (retryTimer >= 0 || stopped) return;
-    retryTimer = hal.timers.after(ms, function () {
+  /** Whether readings wait because a flush failed or the client is backing off. */
+  function unsentStuck(f: FlushResult | null): boolean {
+    return queue.depth() > 0 && ((f !== null && f.code !== 0) || client.waitMs() > 0);
+  }
+
+  /** Idle mode only: tries the queue again when the client's backoff ends, if before the next reading. */
+  function retryLater(untilNextMs: number): void {
+    const w = Math.max(client.waitMs(), 1000);
+    if (retryTimer >= 0 || stopped || !unsentStuck(null) || w >= untilNextMs) return;
+    retryTimer = hal.timers.after(w, function () {
       retryTimer = -1;
-      deliver(function (again) {
-        if (again >= 0) retryLater(again);
+      flush(null, function (f) {
+        reportHealth(f, function () {
+          if (unsentStuck(f)) retryLater(untilNextMs - w);
+        });
       });
     });
   }
 
-  function sleepUntilNext(startedMs: number): void {
+  function sleepUntilNext(startedMs: number, f: FlushResult | null): void {
     if (stopped) return;
     hal.power.kick();
     let waitMs = startedMs + periodMs - clock.uptimeMs();
     if (waitMs < 0) waitMs = 0;
-    // Deep sleep reboots: only when nothing is left in RAM to send.
-    if (config.deepSleep && !unsent.length && config.intervalSec >= DEEP_SLEEP_MIN_SEC) {
+    if (deep) {
+      // The schedule survives the reboot; on a timer wake the boot sets the clock from it.
+      const nextWall = wallKnown(clock) ? Math.floor(clock.nowMs()) + waitMs : 0;
+      hal.store.write(SCHEDULE_REC, JSON.stringify({ n: nextWall, e: reported }));
       log("I", "deep sleep " + Math.round(waitMs / 1000) + " s");
       if (hal.power.deepSleep(waitMs)) return;
     }
+    if (unsentStuck(f)) retryLater(waitMs);
     cycleTimer = hal.timers.after(waitMs, cycle);
   }
 
@@ -141,36 +173,40 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     dht.read(function (raw) {
       const r = check(raw, startedMs);
       health.record(raw.ok ? r : raw, clock.uptimeMs());
-      function finish(): void {
-        deliver(function (retryInMs) {
-          if (retryInMs >= 0) retryLater(retryInMs);
-          sleepUntilNext(startedMs);
+      function finish(fresh: QueueRecord | null): void {
+        flush(fresh, function (f) {
+          reportHealth(f, function () {
+            sleepUntilNext(startedMs, f);
+          });
         });
       }
       if (!r.ok) {
         stats.sensorFailures++;
-        reportSensorFault(r.error, finish);
+        reportSensorFault(r.error, function () {
+          finish(null);
+        });
         return;
       }
       log("I", "reading " + r.temperature.toFixed(1) + " C " + r.humidity.toFixed(1) + " %RH");
-      unsent.push({ temperature: r.temperature, humidity: r.humidity, timeMs: clock.synced() ? clock.nowMs() : 0 });
-      if (unsent.length > MAX_UNSENT && !delivering) {
-        unsent.shift();
-        stats.dropped++;
-        log("W", "oldest unsent reading dropped (" + stats.dropped + " so far)");
-      }
-      stats.unsent = unsent.length;
-      finish();
+      // Into flash first: from here on a reboot or power loss cannot lose it.
+      const rec = queue.push({ temperature: r.temperature, humidity: r.humidity });
+      if (!rec) log("E", "queue: reading not stored (Storage full or failing)");
+      finish(rec);
     });
   }
 
   // The watchdog reboots a device whose cycle stopped coming round; each cycle kicks it.
   hal.power.watchdog(config.intervalSec * 2 + 120);
-  cycle();
+  const early = deep ? dueInMs(hal.store, clock) : 0;
+  if (early) {
+    log("I", "woke " + Math.round(early / 1000) + " s early, back to sleep");
+    if (!hal.power.deepSleep(early)) cycleTimer = hal.timers.after(early, cycle);
+  } else cycle();
 
   return {
     stats: stats,
     client: client,
+    queue: queue,
     stop: function () {
       stopped = true;
       if (cycleTimer >= 0) hal.timers.cancel(cycleTimer);

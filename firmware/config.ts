@@ -21,6 +21,15 @@ export interface DeviceConfig {
   deepSleep: boolean;
   /** Lowest log level printed: "E", "W", "I" or "D". */
   logLevel: string;
+  /** "realtime": a property post per reading; "batch": a history post per `batchSize` readings. */
+  delivery: string;
+  batchSize: number;
+  /** Storage bytes the reading queue may use; the oldest readings are evicted (and counted) beyond. */
+  queueBudgetBytes: number;
+  /** Bytes per queue segment file: the unit of erase and eviction. */
+  queueSegmentBytes: number;
+  /** HTTPS posts per cycle at most (a backlog drains over several cycles). */
+  maxPostsPerCycle: number;
 }
 
 export type ConfigResult = { ok: true; config: DeviceConfig; warnings: string[] } | { ok: false; error: string };
@@ -30,7 +39,17 @@ export const SIGN_METHODS = ["hmacsha1", "hmacmd5", "hmacsha256"];
 /** The DHT22 answers at most every 2 s; a day is the longest period that still shows the device alive. */
 export const MIN_INTERVAL_SEC = 2;
 export const MAX_INTERVAL_SEC = 86400;
-const KNOWN = ["productKey", "deviceName", "deviceSecret", "endpoint", "signMethod", "clientId", "intervalSec", "dhtPin", "wifi", "deepSleep", "logLevel"];
+/** Store and forward: 100 readings of 2 properties fill one history post (200 properties). */
+export const MAX_BATCH = 100;
+export const MIN_QUEUE_BYTES = 1024;
+export const MAX_QUEUE_BYTES = 1048576;
+const KNOWN = ["productKey", "deviceName", "deviceSecret", "endpoint", "signMethod", "clientId", "intervalSec", "dhtPin", "wifi", "deepSleep", "logLevel",
+  "delivery", "batchSize", "queueBudgetBytes", "queueSegmentBytes", "maxPostsPerCycle"];
+
+/** Whether `v` is a whole number in [lo, hi]. */
+function wholeIn(v: unknown, lo: number, hi: number): boolean {
+  return typeof v === "number" && Math.floor(v) === v && v >= lo && v <= hi;
+}
 
 /** A name that can sit in a topic path: no "/", no spaces or control chars, 1..64 chars. */
 function topicSafe(s: string): boolean {
@@ -122,6 +141,18 @@ export function parseConfig(text: string | undefined): ConfigResult {
   const logLevel = o.logLevel === undefined ? "I" : o.logLevel;
   if (typeof logLevel !== "string" || logLevel.length !== 1 || "EWID".indexOf(logLevel) < 0) return bad("logLevel", 'must be "E", "W", "I" or "D"');
 
+  const delivery = o.delivery === undefined ? "realtime" : o.delivery;
+  if (delivery !== "realtime" && delivery !== "batch") return bad("delivery", 'must be "realtime" or "batch"');
+  const batchSize = o.batchSize === undefined ? 6 : o.batchSize;
+  if (!wholeIn(batchSize, 1, MAX_BATCH)) return bad("batchSize", "must be a whole number from 1 to " + MAX_BATCH);
+  const queueBudgetBytes = o.queueBudgetBytes === undefined ? 16384 : o.queueBudgetBytes;
+  if (!wholeIn(queueBudgetBytes, MIN_QUEUE_BYTES, MAX_QUEUE_BYTES)) return bad("queueBudgetBytes", "must be a whole number from " + MIN_QUEUE_BYTES + " to " + MAX_QUEUE_BYTES);
+  const budget = queueBudgetBytes as number;
+  const queueSegmentBytes = o.queueSegmentBytes === undefined ? Math.min(2048, Math.floor(budget / 4)) : o.queueSegmentBytes;
+  if (!wholeIn(queueSegmentBytes, 256, budget / 2)) return bad("queueSegmentBytes", "must be a whole number from 256 to half of queueBudgetBytes");
+  const maxPostsPerCycle = o.maxPostsPerCycle === undefined ? 4 : o.maxPostsPerCycle;
+  if (!wholeIn(maxPostsPerCycle, 1, 50)) return bad("maxPostsPerCycle", "must be a whole number from 1 to 50");
+
   const warnings: string[] = [];
   for (const k in o) if (KNOWN.indexOf(k) < 0) warnings.push("iot.json: unknown key " + k + " ignored");
 
@@ -136,6 +167,11 @@ export function parseConfig(text: string | undefined): ConfigResult {
     dhtPin: dhtPin,
     deepSleep: deepSleep,
     logLevel: logLevel,
+    delivery: delivery,
+    batchSize: batchSize as number,
+    queueBudgetBytes: budget,
+    queueSegmentBytes: queueSegmentBytes as number,
+    maxPostsPerCycle: maxPostsPerCycle as number,
   };
   if (wifi) config.wifi = wifi;
   return { ok: true, config: config, warnings: warnings };

@@ -121,6 +121,7 @@ export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
   function send(req: HttpRequest, wantToken: boolean, done: (r: Reply) => void) {
     let over = false;
     let guard = 0;
+    const sentMs = clock.uptimeMs();
     function finish(err: NetError | null, res: HttpResponse | null) {
       if (over) return;
       over = true;
@@ -131,10 +132,15 @@ export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
       } catch {
         r = { code: BAD_REPLY, error: "unparsable reply" };
       }
-      // Sync the clock from the server when unsynced, or when it is so far off that a signed timestamp would be refused.
-      if (r.dateMs && (!clock.synced() || Math.abs(clock.nowMs() - r.dateMs) > 300000)) {
-        clock.set(r.dateMs);
-        log("I", "iot: clock set from server Date");
+      // Sync the clock from the server when unsynced or off by more than the Date header can tell
+      // (whole seconds, made somewhere within the round trip): a clock estimated across deep
+      // sleep drifts, and reading times come from it. Mid-second is the best guess.
+      if (r.dateMs) {
+        const off = clock.nowMs() - r.dateMs - 500;
+        if (!clock.synced() || off > 2000 + clock.uptimeMs() - sentMs || off < -2000) {
+          clock.set(r.dateMs + 500);
+          log("I", "iot: clock set from server Date");
+        }
       }
       done(r);
     }

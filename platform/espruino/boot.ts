@@ -5,15 +5,20 @@ import type { Hal, Timers } from "../hal";
 import { createNet } from "./net";
 import { createStore } from "./store";
 import { createClock } from "./clock";
-import { createPower, resumeSleep, EspPower } from "./power";
+import { createPower, resumeSleep, EspPower, WAKE_TIMER } from "./power";
 import { createLog } from "./log";
 import { startWifi, EspWifi } from "./wifi";
 import { createDhtCapture, espPinIo } from "./dht22-capture";
 import { parseConfig } from "../../firmware/config";
-import { startApp } from "../../firmware/app";
+import { startApp, readSchedule, dueInMs, DEEP_SLEEP_MIN_SEC } from "../../firmware/app";
 
 /** Storage file written by flash.sh at provisioning. */
 const CONFIG_FILE = "iot.json";
+/**
+ * Time from a deep-sleep timer wake to this script running (ROM, bootloader, Espruino start),
+ * added to the planned wake time when the clock is estimated after a wake.
+ */
+const WAKE_BOOT_MS = 300;
 
 const storage = require("Storage");
 const timers: Timers = {
@@ -61,6 +66,13 @@ function boot(): void {
     return;
   }
   const config = parsed.config;
+  // The RTC starts near 0 after a wake: the planned wake time is the best estimate of wall time
+  // (RTC drift and boot time aside; the platform's Date header corrects the clock later).
+  const planned = readSchedule(store).n;
+  if (planned && esp.wakeupCause && esp.wakeupCause() === WAKE_TIMER && !clock.synced()) clock.set(planned + WAKE_BOOT_MS);
+  // A wake before the next reading is due goes back to sleep before Wi-Fi costs anything.
+  const early = config.deepSleep && config.intervalSec >= DEEP_SLEEP_MIN_SEC ? dueInMs(store, clock) : 0;
+  if (early && power.deepSleep(early)) return;
   const log = createLog(print, clock.uptimeMs, config.logLevel);
   log.hide(config.deviceSecret);
   for (let i = 0; i < parsed.warnings.length; i++) log("W", parsed.warnings[i]);

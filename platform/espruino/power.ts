@@ -16,7 +16,8 @@ export interface EspPower {
 export const MAX_SLEEP_MS = 2000000;
 /** Storage record holding the ms still to sleep after a split sleep's wake-up. */
 export const SLEEP_REST = "sleep.rest";
-const WAKE_TIMER = 4;
+/** ESP-IDF wakeup cause of the deep-sleep timer. */
+export const WAKE_TIMER = 4;
 
 export function createPower(p: EspPower, store: Store): Power {
   return {

@@ -1,8 +1,9 @@
 // Duty cycle on a fake HAL with sinon fake timers: boot -> read -> auth -> publish -> sleep,
-// token reuse after a reboot, re-auth and resend on 20001, sensor failure, bounded retries.
+// token reuse after a reboot, re-auth and resend on 20001, sensor failure, flash queue across
+// outages and deep sleeps, batch mode, early wakes.
 import { strict as assert } from "node:assert";
 import sinon from "sinon";
-import { startApp, App, MAX_UNSENT, SENSOR_EVENT } from "../../firmware/app";
+import { startApp, App, SENSOR_EVENT, SCHEDULE_REC, HEALTH_EVENT } from "../../firmware/app";
 import { parseConfig, DeviceConfig } from "../../firmware/config";
 import { hmacHex } from "../../firmware/crypto/hmac";
 import type { HttpRequest } from "../../platform/hal";
@@ -25,6 +26,14 @@ class Platform {
   /** Codes answered to the next publishes, in order, instead of accepting them. */
   failPublish: number[] = [];
   valid: string[] = [];
+  /** The Date header: fixed, or the platform's running clock (see clocked()). */
+  date = () => DATE;
+  /** Runs the Date header on from `wallMs` at the fake timers' now. */
+  clocked(wallMs: number): this {
+    const t0 = Date.now();
+    this.date = () => new Date(wallMs + Date.now() - t0).toUTCString();
+    return this;
+  }
   respond = (req: HttpRequest): FakeReply => {
     const url = req.url;
     const path = url.substr(url.indexOf("/", 8));
@@ -35,7 +44,7 @@ class Platform {
       if (b.sign.toLowerCase() !== hmacHex(b.signmethod || "hmacmd5", SECRET, msg)) return { body: '{"code":20000,"message":"auth check error"}' };
       const token = "tok" + ++this.tokens + "-" + "x".repeat(40);
       this.valid.push(token);
-      return { body: '{"code":0,"message":"success","info":{"token":"' + token + '"}}', headers: { date: DATE } };
+      return { body: '{"code":0,"message":"success","info":{"token":"' + token + '"}}', headers: { date: this.date() } };
     }
     assert.equal(path.indexOf("/topic/"), 0, "only /auth and /topic/...");
     assert.equal(req.headers["Content-Type"], "application/octet-stream");
@@ -43,7 +52,7 @@ class Platform {
     const code = this.failPublish.shift();
     if (code) return { body: '{"code":' + code + ',"message":"fault"}' };
     this.posts.push({ topic: path.substr(6), body: req.body });
-    return { body: '{"code":0,"message":"success","info":{"messageId":892687627916247040}}', headers: { date: DATE } };
+    return { body: '{"code":0,"message":"success","info":{"messageId":892687627916247040}}', headers: { date: this.date() } };
   };
 }
 
@@ -188,33 +197,95 @@ describe("firmware/app duty cycle", () => {
     assert.equal(app.stats.sensorFailures, 1);
   });
 
-  it("keeps unsent readings in RAM, idles instead of deep sleep, retries, and drops the oldest past the bound", async () => {
-    const p = new Platform();
+  it("queues readings in flash while offline, retries when idle, then delivers them oldest first, each once", async () => {
+    const p = new Platform().clocked(Date.UTC(2026, 10, 26));
     const frames = [];
     for (let i = 0; i < 40; i++) frames.push({ t: 20 + i / 10, h: 50 });
-    const r = rig(p, frames);
+    const r = rig(p, frames, undefined, Date.UTC(2026, 10, 26));
     const offline: FakeReply = { err: { kind: "offline", detail: "Not connected to the internet" } };
     r.hal.respond = () => offline;
-    app = startApp(r.hal, config());
-    // 7 periods offline: 7 readings, at most MAX_UNSENT kept
+    app = startApp(r.hal, config({ deepSleep: false }));
     await clock.tickAsync(7 * 60000 - 1000);
     assert.equal(app.stats.reads, 7);
-    assert.equal(r.sleeps.length, 0, "no deep sleep while readings wait in RAM");
-    assert.equal(app.stats.unsent, MAX_UNSENT);
-    assert.equal(app.stats.dropped, 7 - MAX_UNSENT);
+    assert.equal(app.stats.unsent, 7, "every reading kept");
+    assert.equal(app.queue.depth(), 7);
     assert.equal(app.stats.published, 0);
-    // back online: after the client's backoff the kept readings go out oldest first, each once,
-    // and deep sleep resumes; every good reading is accounted for.
+    assert.ok(Object.keys(r.hal.records).some((k) => k.indexOf("q.s") === 0), "in Storage, not RAM");
     r.hal.respond = p.respond;
     await clock.tickAsync(30 * 60000);
-    const temps = p.posts.filter((x) => x.topic.endsWith("/property/post")).map((x) => JSON.parse(x.body).params.temperature);
-    const values: number[] = temps.map((t) => (typeof t === "object" ? t.value : t));
-    assert.ok(values.length >= MAX_UNSENT);
-    for (let i = 1; i < values.length; i++) assert.ok(values[i] > values[i - 1], "oldest first, no repeats: " + values.join(","));
+    const props = p.posts.filter((x) => x.topic.endsWith("/property/post")).map((x) => JSON.parse(x.body).params);
+    const hist = p.posts.filter((x) => x.topic.endsWith("/property/history/post")).map((x) => JSON.parse(x.body).params[0].properties);
+    const got: { v: number; t: number }[] = [];
+    for (const x of props) got.push({ v: x.temperature.value, t: x.temperature.time });
+    for (const list of hist) for (const x of list) if (x.temperature) got.push({ v: x.temperature.value, t: x.temperature.time });
+    got.sort((a, b) => a.t - b.t);
+    assert.equal(got.length, app.stats.reads, "every reading once: " + got.map((g) => g.v).join(","));
+    for (let i = 1; i < got.length; i++) assert.ok(got[i].v > got[i - 1].v && got[i].t > got[i - 1].t, "no repeats, times kept: " + JSON.stringify(got));
+    assert.ok(hist.length >= 1, "the backlog went as history posts");
+    const backlog = ([] as { temperature?: { time: number } }[]).concat(...hist).filter((x) => x.temperature).map((x) => x.temperature!.time);
+    for (let i = 1; i < backlog.length; i++) assert.ok(backlog[i] > backlog[i - 1], "backlog oldest first");
     assert.equal(app.stats.unsent, 0);
-    assert.equal(app.stats.published + app.stats.dropped, app.stats.reads);
-    assert.equal(app.stats.published, values.length);
-    assert.ok(r.sleeps.length >= 1);
+    assert.equal(app.stats.published, app.stats.reads);
+    assert.ok(p.posts.some((x) => x.topic.endsWith("/event/" + HEALTH_EVENT + "/post")), "queue health reported after the backlog");
+    assert.ok(r.hal.logs.some((l) => /^I queue: depth 0, evicted 0/.test(l)));
+  });
+
+  it("deep-sleeps with readings still queued; the next wake delivers them; the schedule survives", async () => {
+    const wall = Date.UTC(2026, 10, 26);
+    const p = new Platform().clocked(wall);
+    const first = rig(p, [{ t: 20, h: 50 }], undefined, wall);
+    first.hal.respond = () => ({ err: { kind: "offline", detail: "Not connected to the internet" } });
+    app = startApp(first.hal, config());
+    await clock.tickAsync(5000);
+    assert.equal(first.sleeps.length, 1, "deep sleep even with a reading unsent: it is in flash");
+    assert.equal(app.stats.unsent, 1);
+    const sched = JSON.parse(first.hal.records[SCHEDULE_REC]);
+    assert.ok(Math.abs(sched.n - (wall + 60000)) < 100, "next reading time stored: " + (sched.n - wall));
+    app.stop();
+    // the wake: a reboot with the same Storage and (as the boot sets it) the planned wall time
+    clock.tick(first.sleeps[0]);
+    const second = rig(p, [{ t: 20.5, h: 51 }], first.hal.records, sched.n);
+    app = startApp(second.hal, config());
+    await clock.tickAsync(5000);
+    assert.equal(app.stats.unsent, 0);
+    assert.equal(p.posts.filter((x) => x.topic.endsWith("/property/post")).length, 1, "the fresh reading");
+    const hist = p.posts.filter((x) => x.topic.endsWith("/history/post"));
+    assert.equal(hist.length, 1, "the queued one, with its own time");
+    const t = JSON.parse(hist[0].body).params[0].properties[0].temperature;
+    assert.equal(t.value, 20);
+    assert.ok(t.time >= wall && t.time < wall + 5000);
+    assert.equal(second.sleeps.length, 1);
+  });
+
+  it("batch mode: nothing is sent until batchSize readings wait, then one history post carries them", async () => {
+    const p = new Platform().clocked(Date.UTC(2026, 10, 26));
+    const frames = [];
+    for (let i = 0; i < 10; i++) frames.push({ t: 20 + i / 10, h: 50 + i });
+    const r = rig(p, frames, undefined, Date.UTC(2026, 10, 26));
+    app = startApp(r.hal, config({ deepSleep: false, delivery: "batch", batchSize: 3 }));
+    await clock.tickAsync(2 * 60000 + 5000);
+    assert.equal(app.stats.reads, 3);
+    assert.equal(r.hal.requests.length, 2, "auth + one post for three readings");
+    const hist = p.posts.filter((x) => x.topic === "/sys/a1pk/dev1/thing/event/property/history/post");
+    assert.equal(hist.length, 1);
+    const list = JSON.parse(hist[0].body).params[0].properties;
+    assert.deepEqual(list.filter((x: object) => "temperature" in x).map((x: { temperature: { value: number } }) => x.temperature.value), [20, 20.1, 20.2]);
+    assert.equal(app.stats.published, 3);
+    await clock.tickAsync(60000);
+    assert.equal(r.hal.requests.length, 2, "the fourth waits for its batch");
+    assert.equal(app.stats.unsent, 1);
+  });
+
+  it("a wake before the next reading is due goes straight back to sleep: no read, no request", async () => {
+    const p = new Platform();
+    const wall = Date.UTC(2026, 10, 26);
+    const r = rig(p, [{ t: 20, h: 50 }], { [SCHEDULE_REC]: JSON.stringify({ n: wall + 30000, e: 0 }) }, wall);
+    app = startApp(r.hal, config());
+    await clock.tickAsync(5000);
+    assert.equal(app.stats.reads, 0);
+    assert.equal(r.hal.requests.length, 0);
+    assert.equal(r.sleeps.length, 1);
+    assert.ok(r.sleeps[0] > 29000 && r.sleeps[0] <= 30000, String(r.sleeps[0]));
   });
 
   it("sends readings without a time before the clock is known, and idles below the deep-sleep interval", async () => {

@@ -27,6 +27,11 @@ describe("firmware/config parseConfig", () => {
       dhtPin: "D4",
       deepSleep: true,
       logLevel: "I",
+      delivery: "realtime",
+      batchSize: 6,
+      queueBudgetBytes: 16384,
+      queueSegmentBytes: 2048,
+      maxPostsPerCycle: 4,
     });
     assert.equal(DEFAULT_ENDPOINT, "https://iot-as-http.cn-shanghai.aliyuncs.com");
     assert.deepEqual(r.warnings, []);
@@ -80,6 +85,25 @@ describe("firmware/config parseConfig", () => {
     assert.match(errorOf({ ...base, wifi: { ssid: "x", password: 5 } }), /wifi\.password/);
     assert.match(errorOf({ ...base, deepSleep: "yes" }), /deepSleep/);
     assert.match(errorOf({ ...base, logLevel: "X" }), /logLevel/);
+  });
+
+  it("checks the store-and-forward keys", () => {
+    const r = parse({ ...base, delivery: "batch", batchSize: 30, queueBudgetBytes: 8192, queueSegmentBytes: 1024, maxPostsPerCycle: 2 });
+    assert.ok(r.ok);
+    assert.equal(r.config.delivery, "batch");
+    assert.equal(r.config.batchSize, 30);
+    assert.equal(r.config.queueBudgetBytes, 8192);
+    assert.equal(r.config.queueSegmentBytes, 1024);
+    assert.equal(r.config.maxPostsPerCycle, 2);
+    const small = parse({ ...base, queueBudgetBytes: 1500 });
+    assert.ok(small.ok);
+    assert.equal(small.config.queueSegmentBytes, 375, "default segment: a quarter of a small budget");
+    assert.match(errorOf({ ...base, delivery: "bulk" }), /^iot\.json: delivery must be "realtime" or "batch"/);
+    for (const v of [0, 101, 2.5, "6"]) assert.match(errorOf({ ...base, batchSize: v }), /^iot\.json: batchSize /);
+    for (const v of [1023, 1048577, "16k"]) assert.match(errorOf({ ...base, queueBudgetBytes: v }), /^iot\.json: queueBudgetBytes /);
+    for (const v of [255, 8193]) assert.match(errorOf({ ...base, queueBudgetBytes: 16384, queueSegmentBytes: v }), /^iot\.json: queueSegmentBytes /);
+    assert.match(errorOf({ ...base, queueBudgetBytes: 2048, queueSegmentBytes: 2048 }), /queueSegmentBytes must be .* half of queueBudgetBytes/);
+    for (const v of [0, 51, true]) assert.match(errorOf({ ...base, maxPostsPerCycle: v }), /^iot\.json: maxPostsPerCycle /);
   });
 
   it("never puts the secret in an error", () => {
