@@ -30,6 +30,14 @@ export interface DeviceConfig {
   queueSegmentBytes: number;
   /** HTTPS posts per cycle at most (a backlog drains over several cycles). */
   maxPostsPerCycle: number;
+  /** OTA manifest URL; "" = no update checks. */
+  otaUrl: string;
+  /** Check the manifest every this many cycles (after a successful publish). */
+  otaEveryCycles: number;
+  /** Bytes per image download request (the most image bytes in RAM at once). */
+  otaChunkBytes: number;
+  /** Boots a new script gets to publish successfully before the boot stage rolls it back. */
+  otaTrialBoots: number;
 }
 
 export type ConfigResult = { ok: true; config: DeviceConfig; warnings: string[] } | { ok: false; error: string };
@@ -44,7 +52,8 @@ export const MAX_BATCH = 100;
 export const MIN_QUEUE_BYTES = 1024;
 export const MAX_QUEUE_BYTES = 1048576;
 const KNOWN = ["productKey", "deviceName", "deviceSecret", "endpoint", "signMethod", "clientId", "intervalSec", "dhtPin", "wifi", "deepSleep", "logLevel",
-  "delivery", "batchSize", "queueBudgetBytes", "queueSegmentBytes", "maxPostsPerCycle"];
+  "delivery", "batchSize", "queueBudgetBytes", "queueSegmentBytes", "maxPostsPerCycle",
+  "otaUrl", "otaEveryCycles", "otaChunkBytes", "otaTrialBoots"];
 
 /** Whether `v` is a whole number in [lo, hi]. */
 function wholeIn(v: unknown, lo: number, hi: number): boolean {
@@ -153,6 +162,15 @@ export function parseConfig(text: string | undefined): ConfigResult {
   const maxPostsPerCycle = o.maxPostsPerCycle === undefined ? 4 : o.maxPostsPerCycle;
   if (!wholeIn(maxPostsPerCycle, 1, 50)) return bad("maxPostsPerCycle", "must be a whole number from 1 to 50");
 
+  const otaUrl = o.otaUrl === undefined ? "" : o.otaUrl;
+  if (typeof otaUrl !== "string" || (otaUrl !== "" && otaUrl.indexOf("https://") !== 0 && otaUrl.indexOf("http://") !== 0)) return bad("otaUrl", "must be an http(s) URL or absent");
+  const otaEveryCycles = o.otaEveryCycles === undefined ? 24 : o.otaEveryCycles;
+  if (!wholeIn(otaEveryCycles, 1, 100000)) return bad("otaEveryCycles", "must be a whole number from 1 to 100000");
+  const otaChunkBytes = o.otaChunkBytes === undefined ? 4096 : o.otaChunkBytes;
+  if (!wholeIn(otaChunkBytes, 256, 16384)) return bad("otaChunkBytes", "must be a whole number from 256 to 16384");
+  const otaTrialBoots = o.otaTrialBoots === undefined ? 3 : o.otaTrialBoots;
+  if (!wholeIn(otaTrialBoots, 1, 20)) return bad("otaTrialBoots", "must be a whole number from 1 to 20");
+
   const warnings: string[] = [];
   for (const k in o) if (KNOWN.indexOf(k) < 0) warnings.push("iot.json: unknown key " + k + " ignored");
 
@@ -172,6 +190,10 @@ export function parseConfig(text: string | undefined): ConfigResult {
     queueBudgetBytes: budget,
     queueSegmentBytes: queueSegmentBytes as number,
     maxPostsPerCycle: maxPostsPerCycle as number,
+    otaUrl: otaUrl,
+    otaEveryCycles: otaEveryCycles as number,
+    otaChunkBytes: otaChunkBytes as number,
+    otaTrialBoots: otaTrialBoots as number,
   };
   if (wifi) config.wifi = wifi;
   return { ok: true, config: config, warnings: warnings };
