@@ -10,6 +10,7 @@ import { chain, createHealth, modelRange, rateCheck } from "../sensors/validate"
 import { openQueue, Queue, QueueHealth, QueueRecord } from "./queue";
 import { createDelivery, FlushResult } from "./delivery";
 import { wallKnown } from "./timefix";
+import { createOta } from "./ota";
 
 /** Shorter intervals idle with timers: waking from deep sleep costs a reboot, Wi-Fi join and TLS handshake. */
 export const DEEP_SLEEP_MIN_SEC = 60;
@@ -73,6 +74,9 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     clientId: config.clientId,
   });
   const topic = topics(config.productKey, config.deviceName);
+  // OTA (README "Updating devices"): checked after a successful publish, which also marks a new script good.
+  const ota = createOta(hal, { productKey: config.productKey, deviceName: config.deviceName, manifestUrl: config.otaUrl,
+    everyCycles: config.otaEveryCycles, chunkBytes: config.otaChunkBytes, trialBoots: config.otaTrialBoots }, client);
   const queue = openQueue(hal.store, clock, { budgetBytes: config.queueBudgetBytes, segmentBytes: config.queueSegmentBytes, nextId: client.nextId });
   const delivery = createDelivery(client, queue, {
     productKey: config.productKey,
@@ -176,7 +180,13 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
       function finish(fresh: QueueRecord | null): void {
         flush(fresh, function (f) {
           reportHealth(f, function () {
-            sleepUntilNext(startedMs, f);
+            if (!f || !f.delivered) return sleepUntilNext(startedMs, f);
+            // The cycle number counts periods of wall time, so it keeps going across deep sleeps.
+            const n = wallKnown(clock) ? Math.floor(clock.nowMs() / periodMs) : stats.reads;
+            // Not called back when an update was installed: the device reboots into it.
+            ota.afterPublish(n, function () {
+              sleepUntilNext(startedMs, f);
+            });
           });
         });
       }
