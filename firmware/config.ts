@@ -154,7 +154,7 @@ export function parseConfig(text: string | undefined): ConfigResult {
   if (delivery !== "realtime" && delivery !== "batch") return bad("delivery", 'must be "realtime" or "batch"');
   const batchSize = o.batchSize === undefined ? 6 : o.batchSize;
   if (!wholeIn(batchSize, 1, MAX_BATCH)) return bad("batchSize", "must be a whole number from 1 to " + MAX_BATCH);
-  const queueBudgetBytes = o.queueBudgetBytes === undefined ? 16384 : o.queueBudgetBytes;
+  const queueBudgetBytes = o.queueBudgetBytes === undefined ? 32768 : o.queueBudgetBytes;
   if (!wholeIn(queueBudgetBytes, MIN_QUEUE_BYTES, MAX_QUEUE_BYTES)) return bad("queueBudgetBytes", "must be a whole number from " + MIN_QUEUE_BYTES + " to " + MAX_QUEUE_BYTES);
   const budget = queueBudgetBytes as number;
   const queueSegmentBytes = o.queueSegmentBytes === undefined ? Math.min(2048, Math.floor(budget / 4)) : o.queueSegmentBytes;

@@ -29,7 +29,7 @@ describe("firmware/config parseConfig", () => {
       logLevel: "I",
       delivery: "realtime",
       batchSize: 6,
-      queueBudgetBytes: 16384,
+      queueBudgetBytes: 32768,
       queueSegmentBytes: 2048,
       maxPostsPerCycle: 4,
     });

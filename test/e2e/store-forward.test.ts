@@ -1,0 +1,151 @@
+// Store and forward end to end: the real dist/firmware.js on the emulated ESP32, the real local
+// platform on emulated time, real sockets. What arrived is read from the platform's records, what
+// was measured from the simulated sensor's frames; never from the firmware's own word.
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { startSession, type Session, type SessionOptions } from "../../emulator/runtime/session";
+import { sessionsOf, type Report } from "../../emulator/runtime/report";
+import { loadScenario } from "../../emulator/scenarios";
+import type { MessageRecord } from "../../emulator/cloud/db";
+
+const FIRMWARE = path.resolve(__dirname, "../../dist/firmware.js");
+
+/** One reading as the platform stored it, with the Alink id and kind of the post that carried it. */
+interface Arrival {
+  time: number;
+  temperature: number;
+  humidity: number;
+  id: string;
+  kind: string;
+  receivedAt: number;
+}
+
+/** Readings in the accepted property and history posts, in arrival order. */
+function arrivals(messages: MessageRecord[]): Arrival[] {
+  const out: Arrival[] = [];
+  for (const m of messages) {
+    if (m.code !== 0 || (m.kind !== "property-post" && m.kind !== "history-post")) continue;
+    const j = JSON.parse(m.payload);
+    const groups: Record<string, { value: number; time: number } | number>[] = [];
+    if (Array.isArray(j.params)) {
+      const byTime = new Map<number, Record<string, { value: number; time: number }>>();
+      for (const p of j.params[0].properties) {
+        for (const k of Object.keys(p)) {
+          const g = byTime.get(p[k].time) || {};
+          g[k] = p[k];
+          byTime.set(p[k].time, g);
+        }
+      }
+      groups.push(...byTime.values());
+    } else groups.push(j.params);
+    for (const g of groups) {
+      const t = g.temperature as { value: number; time: number } | number;
+      const h = g.humidity as { value: number; time: number } | number;
+      out.push({
+        time: typeof t === "object" ? t.time : 0,
+        temperature: typeof t === "object" ? t.value : t,
+        humidity: typeof h === "object" ? h.value : h,
+        id: String(j.id),
+        kind: m.kind,
+        receivedAt: m.time,
+      });
+    }
+  }
+  return out;
+}
+
+/** Arrivals of a reading already received: same time and values. */
+function repeats(a: Arrival[]): Arrival[] {
+  const seen = new Set<string>();
+  return a.filter((x) => {
+    const k = x.time + "/" + x.temperature + "/" + x.humidity;
+    if (seen.has(k)) return true;
+    seen.add(k);
+    return false;
+  });
+}
+
+describe("store and forward end to end (dist/firmware.js + local platform)", function () {
+  this.timeout(120000);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "emu-sf-"));
+  let n = 0;
+
+  /** Runs a session; the platform's messages are read just before the end (oldest first). */
+  async function run(o: Partial<SessionOptions> & { minutes: number }, setup?: (s: Session) => void): Promise<{ r: Report; got: Arrival[]; s: Session; msgs: MessageRecord[] }> {
+    assert.ok(fs.existsSync(FIRMWARE), "dist/firmware.js missing: npm run build");
+    const s = await startSession({ fast: true, firmwareFile: FIRMWARE, dataDir, flashFile: path.join(dataDir, "flash-" + n++ + ".json"), ...o });
+    let msgs: MessageRecord[] = [];
+    s.sched.at(o.minutes * 60000 - 1, () => {
+      msgs = s.cloud!.messages(s.identity.productKey, s.identity.deviceName, 1e9).slice().reverse();
+    });
+    if (setup) setup(s);
+    const r = await s.done;
+    assert.equal(r.refused, null);
+    assert.equal(r.uncaught, 0, "uncaught errors on the device");
+    assert.equal(r.madeUp, 0, "values the sensor never sent: " + JSON.stringify(r.madeUpSamples));
+    return { r, got: arrivals(msgs), s, msgs };
+  }
+
+  it("scenario outage (24 h at 60 s, platform unreachable minutes 360..720): every reading once, backlog oldest first, original times", async function () {
+    const sc = loadScenario("outage");
+    const { r, got, s } = await run({ minutes: 1440, intervalSec: 60, scenario: sc });
+    assert.equal(r.lost, 0);
+    assert.equal(r.duplicates, 0);
+    assert.deepEqual(repeats(got), [], "no reading received twice (by time and values)");
+    assert.ok(r.readings >= 1430, "readings " + r.readings);
+    assert.ok(r.published >= r.readings - 1, `published ${r.published} of ${r.readings}`);
+    // every sensor reading is there with its own time (within the read's duration), none twice
+    const t0 = s.sched.epochMs;
+    const frames = sessionsOf(s.sensor.frames);
+    const timed = got.filter((a) => a.time).sort((a, b) => a.time - b.time);
+    assert.ok(timed.length >= got.length - 1, "all but the first reading (before the clock sync) carry their time");
+    let k = 0;
+    for (const f of frames) {
+      while (k < timed.length && timed[k].time < f.startMs - 2500) k++;
+      if (f.endMs > t0 + 1440 * 60000 - 300000 || f === frames[0]) continue;
+      assert.ok(k < timed.length && timed[k].time <= f.endMs + 2500, "reading at minute " + ((f.startMs - t0) / 60000).toFixed(1) + " arrived with its time");
+    }
+    // the outage's readings came afterwards, in history posts, oldest first
+    const outage = got.filter((a) => a.time >= t0 + 361 * 60000 && a.time < t0 + 719 * 60000);
+    assert.ok(outage.length >= 355, "outage readings " + outage.length);
+    assert.ok(outage.every((a) => a.kind === "history-post" && a.receivedAt >= t0 + 720 * 60000));
+    for (let i = 1; i < outage.length; i++) assert.ok(outage[i].time > outage[i - 1].time, "backlog in order");
+    // the backlog drained within a few cycles, by history posts of up to 100 readings
+    const last = Math.max(...outage.map((a) => a.receivedAt));
+    assert.ok(last < t0 + 740 * 60000, "backlog drained by minute " + ((last - t0) / 60000).toFixed(0));
+  });
+
+  it("queue budget exceeded during an outage: the oldest readings are evicted and counted, the newest kept", async function () {
+    const scenario = { name: "budget", description: "down 60 min", events: [{ fault: "networkDown" as const, atMin: 10, forMin: 60 }] };
+    const { r, got, s, msgs } = await run({ minutes: 90, intervalSec: 60, scenario, config: { queueBudgetBytes: 1024, queueSegmentBytes: 256 } });
+    const t0 = s.sched.epochMs;
+    assert.ok(r.lost >= 20, "a 1 KB queue cannot hold an hour: lost " + r.lost);
+    // the first reading goes before the clock is synced, without a time: left out of the time match
+    const frames = sessionsOf(s.sensor.frames).slice(1);
+    const has = (f: { startMs: number; endMs: number }) => got.some((a) => a.time >= f.startMs - 2500 && a.time <= f.endMs + 2500);
+    const missing = frames.filter((f) => !has(f));
+    const kept = frames.filter((f) => has(f) && f.startMs > t0 + 11 * 60000 && f.startMs < t0 + 70 * 60000);
+    assert.ok(kept.length >= 5, "the newest readings of the outage arrived: " + kept.length);
+    assert.ok(Math.max(...missing.map((f) => f.startMs)) < Math.min(...kept.map((f) => f.startMs)), "only the oldest went");
+    // the device counted them and said so
+    const health = msgs.filter((m) => m.kind === "event-post" && m.topic.includes("queueHealth"));
+    assert.ok(health.length >= 1, "queueHealth event sent");
+    const evicted = Math.max(...health.map((m) => JSON.parse(m.payload).params.value.evicted));
+    assert.equal(evicted, missing.length, "evicted count = readings missing at the platform: " + missing.map((f) => ((f.startMs - t0) / 60000).toFixed(1)).join(" "));
+    assert.equal(r.duplicates, 0);
+  });
+
+  it("deep sleep, a simulated week at 10 min in batch mode of 6: <= 0.2 handshakes per reading with auths, all delivered", async function () {
+    const { r, got } = await run({ minutes: 7 * 1440, intervalSec: 600, config: { delivery: "batch", batchSize: 6 } });
+    assert.ok(r.readings >= 1000, "readings " + r.readings);
+    assert.ok(r.deepSleeps >= 1000, "deep sleeps " + r.deepSleeps);
+    assert.equal(r.lost, 0);
+    assert.equal(r.duplicates, 0);
+    assert.deepEqual(repeats(got), []);
+    assert.ok(r.pending <= 6, "at most one unfilled batch waits at the end: " + r.pending);
+    assert.ok(r.handshakesPerReading <= 0.2, "handshakes per reading " + r.handshakesPerReading);
+    assert.ok(r.auths <= 2, "the 7-day token is kept in Storage across deep sleeps: auths " + r.auths);
+  });
+});
