@@ -74,7 +74,8 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     clientId: config.clientId,
   });
   const topic = topics(config.productKey, config.deviceName);
-  // OTA (README "Updating devices"): checked after a successful publish, which also marks a new script good.
+  // OTA (README "Updating devices"), on when otaUrl is set: after a successful publish it marks a new
+  // script good, reports the running version once per version and checks the manifest on due cycles.
   const ota = createOta(hal, { productKey: config.productKey, deviceName: config.deviceName, manifestUrl: config.otaUrl,
     everyCycles: config.otaEveryCycles, chunkBytes: config.otaChunkBytes, trialBoots: config.otaTrialBoots }, client);
   const queue = openQueue(hal.store, clock, { budgetBytes: config.queueBudgetBytes, segmentBytes: config.queueSegmentBytes, nextId: client.nextId });
@@ -180,7 +181,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
       function finish(fresh: QueueRecord | null): void {
         flush(fresh, function (f) {
           reportHealth(f, function () {
-            if (!f || !f.delivered) return sleepUntilNext(startedMs, f);
+            if (!f || !f.delivered || !config.otaUrl) return sleepUntilNext(startedMs, f);
             // The cycle number counts periods of wall time, so it keeps going across deep sleeps.
             const n = wallKnown(clock) ? Math.floor(clock.nowMs() / periodMs) : stats.reads;
             // Not called back when an update was installed: the device reboots into it.
