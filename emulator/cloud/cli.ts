@@ -18,10 +18,11 @@ const program = new Command()
   .option("--data <dir>", "data folder (SQLite database, generated certificate)", ".data/cloud")
   .option("--host <addr>", "listen address (0.0.0.0 = reachable from the LAN)", "0.0.0.0")
   .option("--admin-anywhere", "serve the admin API to non-loopback addresses too", false)
+  .option("--updates <dir>", "OTA release folder served at /ota/ (npm run release -- --out DIR); default DATA/updates")
   .option("--quiet", "no per-request log lines", false)
   .parse();
 
-const o = program.opts<{ port: number; httpPort: number; data: string; host: string; adminAnywhere: boolean; quiet: boolean }>();
+const o = program.opts<{ port: number; httpPort: number; data: string; host: string; adminAnywhere: boolean; quiet: boolean; updates?: string }>();
 
 async function main(): Promise<void> {
   const cloud = await startCloud({
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
     httpPort: o.httpPort,
     host: o.host,
     adminOnLoopbackOnly: !o.adminAnywhere,
+    updatesDir: o.updates ? resolve(o.updates) : undefined,
     log: o.quiet ? undefined : (line) => console.log(`${new Date().toISOString()} ${line}`),
   });
   const lan: string[] = [];
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
   console.log(`  HTTPS endpoint  ${cloud.httpsUrl}   (self-signed RSA certificate in ${resolve(o.data, "certs")})`);
   console.log(`  HTTP endpoint   ${cloud.httpUrl}`);
   console.log(`  Dashboard       ${cloud.dashboardUrl}`);
+  console.log(`  OTA updates     ${cloud.httpsUrl}/ota/manifest.json   (from ${o.updates ? resolve(o.updates) : resolve(o.data, "updates")}: npm run release -- --out <that folder>)`);
   for (const ip of o.host === "0.0.0.0" ? lan : []) console.log(`  On the LAN      https://${ip}:${httpsPort}  http://${ip}:${httpPort}  dashboard http://${ip}:${httpPort}/`);
   const example = lan[0] && o.host === "0.0.0.0" ? lan[0] : new URL(cloud.httpUrl).hostname;
   console.log("");

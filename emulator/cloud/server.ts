@@ -9,6 +9,7 @@ import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { generate } from "selfsigned";
 import { checkAlink } from "./alink";
+import { registerUpdates, type UpdatesOptions } from "./updates";
 import { dashboardAssets } from "./dashboard/bundle";
 import { MessageRecord, Reading, openStore } from "./db";
 import {
@@ -42,6 +43,10 @@ export interface CloudOptions {
   onlineWindowMs?: number;
   /** Called with one line per device request (never secrets or tokens). */
   log?: (line: string) => void;
+  /** OTA release folder (`npm run release -- --out DIR`) served at `/ota/` on both ports; default `dataDir/updates`. */
+  updatesDir?: string;
+  /** Sees (and may replace) each update file served: fault injection and counting (emulator scenarios). */
+  onUpdateServe?: UpdatesOptions["onServe"];
 }
 
 export interface Fault {
@@ -117,6 +122,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
   const store = openStore(opts.dataDir);
   const throttle = createThrottle(opts.throttle?.perSec ?? 30, opts.throttle?.burst ?? 30);
   const tls = await loadCertificate(opts.dataDir);
+  const updatesDir = opts.updatesDir ?? join(opts.dataDir, "updates");
   const assets = await dashboardAssets();
   let fault: { code: number; remaining: number } | null = null;
   const sseClients = new Set<ServerResponse>();
@@ -359,6 +365,9 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
         return { fault: null };
       });
     });
+
+    // OTA update hosting (README "Updating devices"): manifest and images with Range support.
+    registerUpdates(app, { dir: updatesDir, onServe: opts.onUpdateServe });
 
     // Dashboard and its read-only data (open to the LAN so a phone can watch).
     app.get("/", (_req, reply) => reply.type("text/html; charset=utf-8").send(assets.html));

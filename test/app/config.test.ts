@@ -32,6 +32,10 @@ describe("firmware/config parseConfig", () => {
       queueBudgetBytes: 32768,
       queueSegmentBytes: 2048,
       maxPostsPerCycle: 4,
+      otaUrl: "",
+      otaEveryCycles: 24,
+      otaChunkBytes: 4096,
+      otaTrialBoots: 3,
     });
     assert.equal(DEFAULT_ENDPOINT, "https://iot-as-http.cn-shanghai.aliyuncs.com");
     assert.deepEqual(r.warnings, []);
@@ -104,6 +108,20 @@ describe("firmware/config parseConfig", () => {
     for (const v of [255, 8193]) assert.match(errorOf({ ...base, queueBudgetBytes: 16384, queueSegmentBytes: v }), /^iot\.json: queueSegmentBytes /);
     assert.match(errorOf({ ...base, queueBudgetBytes: 2048, queueSegmentBytes: 2048 }), /queueSegmentBytes must be .* half of queueBudgetBytes/);
     for (const v of [0, 51, true]) assert.match(errorOf({ ...base, maxPostsPerCycle: v }), /^iot\.json: maxPostsPerCycle /);
+  });
+
+  it("checks the OTA keys", () => {
+    const r = parse({ ...base, otaUrl: "https://updates.example.com/p1/manifest.json", otaEveryCycles: 1, otaChunkBytes: 1024, otaTrialBoots: 2 });
+    assert.ok(r.ok);
+    assert.equal(r.config.otaUrl, "https://updates.example.com/p1/manifest.json");
+    assert.equal(r.config.otaEveryCycles, 1);
+    assert.equal(r.config.otaChunkBytes, 1024);
+    assert.equal(r.config.otaTrialBoots, 2);
+    assert.deepEqual(r.warnings, []);
+    for (const v of ["ftp://x/m.json", "manifest.json", 5]) assert.match(errorOf({ ...base, otaUrl: v }), /^iot\.json: otaUrl /);
+    for (const v of [0, 1.5, "24"]) assert.match(errorOf({ ...base, otaEveryCycles: v }), /^iot\.json: otaEveryCycles /);
+    for (const v of [255, 16385]) assert.match(errorOf({ ...base, otaChunkBytes: v }), /^iot\.json: otaChunkBytes /);
+    for (const v of [0, 21]) assert.match(errorOf({ ...base, otaTrialBoots: v }), /^iot\.json: otaTrialBoots /);
   });
 
   it("never puts the secret in an error", () => {
