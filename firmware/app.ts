@@ -165,6 +165,8 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
       const nextWall = wallKnown(clock) ? Math.floor(clock.nowMs()) + waitMs : 0;
       hal.store.write(SCHEDULE_REC, JSON.stringify({ n: nextWall, e: reported }));
       log("I", "deep sleep " + Math.round(waitMs / 1000) + " s");
+      // Sleep to the stored time exactly: the write and the log took time too.
+      if (nextWall) waitMs = Math.max(0, nextWall - Math.floor(clock.nowMs()));
       if (hal.power.deepSleep(waitMs)) return;
     }
     if (unsentStuck(f)) retryLater(waitMs);

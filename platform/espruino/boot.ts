@@ -66,10 +66,11 @@ function boot(): void {
     return;
   }
   const config = parsed.config;
-  // The RTC starts near 0 after a wake: the planned wake time is the best estimate of wall time
-  // (RTC drift and boot time aside; the platform's Date header corrects the clock later).
+  // The RTC starts near 0 after a wake (getTime() = time since this boot): the planned wake time
+  // plus the boot is the best estimate of wall time (RTC drift aside; the platform's Date header
+  // corrects the clock when it is more than 2 s off).
   const planned = readSchedule(store).n;
-  if (planned && esp.wakeupCause && esp.wakeupCause() === WAKE_TIMER && !clock.synced()) clock.set(planned + WAKE_BOOT_MS);
+  if (planned && esp.wakeupCause && esp.wakeupCause() === WAKE_TIMER && !clock.synced()) clock.set(planned + WAKE_BOOT_MS + Math.floor(getTime() * 1000));
   // A wake before the next reading is due goes back to sleep before Wi-Fi costs anything.
   const early = config.deepSleep && config.intervalSec >= DEEP_SLEEP_MIN_SEC ? dueInMs(store, clock) : 0;
   if (early && power.deepSleep(early)) return;
