@@ -100,6 +100,8 @@ export class Device {
   private pins: Pins;
   private wifi = { ap: true, connected: false, connecting: false };
   private bootTask = -1;
+  /** Called with each script the device starts: boot files by name, eval'd text as "eval" (OTA boot stage). */
+  onScript: ((name: string, code: string) => void) | null = null;
   /** Called after every response the device got (path, status, body). */
   onResponse: ((path: string, status: number, body: string) => void) | null = null;
 
@@ -261,6 +263,7 @@ export class Device {
         this.end();
         return;
       }
+      if (this.onScript) this.onScript(name, code);
       this.invoke(() => compiled(code, name).runInContext(ctx));
     }
     if (l.alive) for (const h of l.eHandlers.init || []) this.invoke(h);
@@ -448,6 +451,7 @@ export class Device {
     const realEval = vm.runInContext("eval", ctx) as (s: string) => unknown;
     sandbox.eval = (code: unknown) => {
       if (typeof code === "string") {
+        if (this.onScript && code.length > 256) this.onScript("eval", code);
         const problem = checkCode(code);
         if (problem) throw err("Refused by the emulator: " + problem);
       }

@@ -36,6 +36,8 @@ export interface NetFaults {
   tlsFail?: boolean;
   /** Responses are held this many emulated ms before they reach the device. */
   slowMs?: number;
+  /** Responses to paths containing `path` lose the connection after `keepBytes` of body (truncated download). */
+  cutBody?: { path: string; keepBytes: number } | null;
 }
 
 /** What the http module needs from the device it is part of. */
@@ -236,7 +238,7 @@ export function httpModule(dev: DeviceLink): object {
     function deliverResponse(r: NonNullable<ReturnType<typeof parseResponse>>, sockErr: NodeJS.ErrnoException | null): void {
       dev.stats.responses++;
       const text = r.body.toString("latin1");
-      if (r.status !== "200") bump(dev.stats.errorsByCode, "http " + r.status);
+      if (r.status !== "200" && r.status !== "206") bump(dev.stats.errorsByCode, "http " + r.status);
       else {
         try {
           const j = JSON.parse(text) as { code?: unknown };
@@ -255,8 +257,13 @@ export function httpModule(dev: DeviceLink): object {
         for (const h of res.handlers[evt] || []) dev.invoke(h, ...args);
       };
       if (cb) dev.invoke(cb, res);
-      for (let i = 0; i < text.length; i += 536) emitRes("data", text.substr(i, 536));
-      if (sockErr && sockErr.code !== "ECONNRESET") {
+      const cut = dev.faults.cutBody && path.indexOf(dev.faults.cutBody.path) >= 0 ? dev.faults.cutBody.keepBytes : -1;
+      const sent = cut >= 0 ? text.substr(0, cut) : text;
+      for (let i = 0; i < sent.length; i += 536) emitRes("data", sent.substr(i, 536));
+      if (cut >= 0 && cut < text.length) {
+        bump(dev.stats.errorsByCode, "-9");
+        emitReq("error", { code: -9, message: "connection lost mid-body" });
+      } else if (sockErr && sockErr.code !== "ECONNRESET") {
         bump(dev.stats.errorsByCode, "-9");
         emitReq("error", { code: -9, message: sockErr.message });
       } else if (https) {

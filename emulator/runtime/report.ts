@@ -3,6 +3,7 @@
 // never the firmware's own word.
 import type { Frame } from "../sensor/sim";
 import type { DeviceStats } from "./device";
+import type { OtaReport } from "./ota-run";
 
 /** One reading as the platform stored it. */
 export interface Sample {
@@ -70,6 +71,10 @@ export interface Report {
   sensor: { frames: number; corrupted: number; noAnswer: number };
   cloud: { messages: number; accepted: number; byKind: Record<string, number> } | null;
   madeUpSamples: Sample[];
+  /** The version that ran at each boot, in order (from the scripts the device started). */
+  versions?: string[];
+  /** OTA counts (OTA scenarios). */
+  ota?: OtaReport;
 }
 
 function num(v: unknown): number | undefined {

@@ -11,6 +11,7 @@ import { buildReport, type Report } from "./report";
 import { DhtSim, type ClimateOptions } from "../sensor/sim";
 import { applyScenario, type Scenario } from "../scenarios";
 import { startCloud, type Cloud } from "../cloud/server";
+import { otaRig, bundleVersion, VersionTracker, type OtaRig } from "./ota-run";
 
 export interface Credentials {
   productKey: string;
@@ -73,6 +74,14 @@ export async function startSession(o: SessionOptions): Promise<Session> {
   let cloud: Cloud | null = null;
   let identity: Credentials;
   let endpoint: string;
+  let rig: OtaRig | null = null;
+  const otaConfig: Record<string, unknown> | null = scenario && scenario.ota ? { otaEveryCycles: 1, otaChunkBytes: 4096, ...(scenario.config || {}), ...(o.config || {}) } : null;
+  if (scenario && scenario.ota) {
+    if (o.endpoint) throw new Error("OTA scenarios need the local platform (no --endpoint)");
+    const boot0 = fs.readFileSync(path.join(path.dirname(o.firmwareFile), "boot0.js"), "latin1");
+    const updatesDir = fs.mkdtempSync(path.join(dataDir, "updates-"));
+    rig = otaRig(firmware.toString("latin1"), boot0, updatesDir, scenario.ota, Number(otaConfig!.otaChunkBytes));
+  }
   if (o.endpoint) {
     identity = o.credentials!;
     endpoint = o.endpoint;
@@ -85,7 +94,10 @@ export async function startSession(o: SessionOptions): Promise<Session> {
       httpPort: o.cloudPorts && o.cloudPorts.http,
       host: o.cloudPorts && o.cloudPorts.host,
       throttle: { perSec: 1000, burst: 1000 },
+      updatesDir: rig ? rig.dir : undefined,
+      onUpdateServe: rig ? rig.onServe : undefined,
     });
+    if (rig) otaConfig!.otaUrl = cloud.httpsUrl + "/ota/manifest.json";
     identity = cloud.registerDevice(o.productKey, o.deviceName);
     endpoint = cloud.httpsUrl;
   }
@@ -93,11 +105,24 @@ export async function startSession(o: SessionOptions): Promise<Session> {
   if (!o.keepFlash && fs.existsSync(flashFile)) fs.rmSync(flashFile);
   const flash = new Flash(flashFile);
   const intervalSec = o.intervalSec ?? 60;
-  flash.put(".bootcde", firmware);
-  flash.put("iot.json", JSON.stringify({ ...identity, endpoint, intervalSec, dhtPin: "D4", ...(o.config || {}) }));
+  if (!rig) flash.put(".bootcde", firmware);
+  flash.put("iot.json", JSON.stringify({ ...identity, endpoint, intervalSec, dhtPin: "D4", ...(scenario && scenario.config) || {}, ...(o.config || {}), ...(otaConfig || {}) }));
   const sensor = new DhtSim(o.climate);
   const device = new Device({ sched, flash, sensor, dhtPin: 4, console: o.onConsole, event: o.onEvent });
   if (o.onResponse) device.onResponse = o.onResponse;
+  let tracker: VersionTracker;
+  if (rig) {
+    rig.attach(flash, device, sched);
+    tracker = rig.tracker;
+  } else {
+    tracker = new VersionTracker();
+    try {
+      tracker.add(firmware.toString("latin1"), bundleVersion(firmware.toString("latin1")));
+    } catch {
+      /* not our bundle (a test script): its boots show as "unverified" */
+    }
+    device.onScript = (n, c) => tracker.script(n, c);
+  }
   if (scenario) applyScenario(scenario, { sched, device, sensor, cloud, startMs: 0, log: (l) => o.onEvent && o.onEvent("scenario", l) });
   device.powerOn();
 
@@ -110,7 +135,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
       device.shutdown();
       const emulatedMin = Math.min(endMs, sched.now()) / 60000;
       const messages = cloud ? cloud.messages(identity.productKey, identity.deviceName, 1e9) : null;
-      return buildReport({
+      const report = buildReport({
         minutes: Math.round(emulatedMin * 1000) / 1000,
         fast,
         scenario: scenario ? scenario.name : null,
@@ -123,6 +148,9 @@ export async function startSession(o: SessionOptions): Promise<Session> {
         stats: device.stats,
         messages,
       });
+      report.versions = tracker.versions;
+      if (rig) report.ota = rig.report(messages || []);
+      return report;
     } finally {
       device.shutdown();
       if (cloud) await cloud.close();

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import type { Scheduler } from "../runtime/clock";
 import type { Device } from "../runtime/device";
 import type { DhtSim, SensorFaults } from "../sensor/sim";
+import type { OtaScenario } from "../runtime/ota-run";
 
 export type FaultEvent =
   | { fault: "networkDown"; atMin: number; forMin: number }
@@ -23,6 +24,10 @@ export interface Scenario {
   /** Local platform options (e.g. a short token life). */
   cloud?: { tokenTtlMs?: number };
   events: FaultEvent[];
+  /** OTA run (emulator/runtime/ota-run.ts): OTA flash layout, releases on the local platform. */
+  ota?: OtaScenario;
+  /** Extra iot.json keys (`otaUrl` is filled in with the local platform's manifest URL). */
+  config?: Record<string, unknown>;
   /** What a correct firmware shows in the report (checked by the tests, documented in README). */
   expect?: string;
 }

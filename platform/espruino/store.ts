@@ -9,6 +9,8 @@ export interface EspStorage {
   erase(name: string): void;
   list(): string[];
   getFree(): number;
+  /** 2v05+: `trashBytes` = erased files a compaction would reclaim. */
+  getStats?(): { freeBytes: number; trashBytes: number };
   open(name: string, mode: string): EspStorageFile;
 }
 export interface EspStorageFile {
@@ -83,7 +85,10 @@ export function createStore(storage: EspStorage): Store {
       return out;
     },
     free: function () {
-      return storage.getFree();
+      // getFree() leaves out erased (trash) space, which Storage.write reclaims by compacting when
+      // it needs room: an OTA slot rewritten a few times would otherwise look like a full flash.
+      const st = storage.getStats ? storage.getStats() : null;
+      return st ? st.freeBytes + st.trashBytes : storage.getFree();
     },
   };
 }

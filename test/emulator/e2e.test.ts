@@ -69,7 +69,8 @@ describe("emulator end to end (dist/firmware.js + local platform)", function () 
       const e = loadScenario(name).events[0] as { forMin?: number };
       return e && e.forMin ? e.forMin : 0;
     };
-    for (const name of scenarioNames().filter((x) => x !== "normal")) {
+    // OTA scenarios have their own checks (test/emulator/ota.test.ts)
+    for (const name of scenarioNames().filter((x) => x !== "normal" && !x.startsWith("ota-"))) {
       it(name, async function () {
         const sc = loadScenario(name);
         const r = await run({ minutes: sc.minutes ?? 60, scenario: sc });

@@ -1,0 +1,224 @@
+// OTA in emulation runs: flashes the device in the OTA layout (.boot0 + fw.a + ota.key), builds
+// releases from the bundle under test (another FW_VERSION, or one that throws at boot), serves them
+// through the local platform's update hosting with host-side faults and power cuts, and observes
+// which version ran at each boot (from the scripts the boot stage starts, never the firmware's word).
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import type { Flash } from "./storage";
+import type { Device } from "./device";
+import type { Scheduler } from "./clock";
+import { makeManifest, signedText, writeRelease } from "../../build/release";
+import { versionNewer } from "../../firmware/ota";
+
+/** The `ota` block of a scenario. */
+export interface OtaScenario {
+  /** The B release: the same bundle with the next version, or one that throws at boot. */
+  image: "good" | "throws";
+  /** Host-side faults from `atMin` on: a tampered image, a manifest signed with another key, a
+   * manifest with the wrong size (correctly signed), a download whose connection drops mid-body. */
+  phases?: { atMin: number; fault: "none" | "tamper" | "signature" | "size" | "truncate" }[];
+  /** Power cuts at random OTA Storage writes (image chunks, boot record, success mark); after each
+   * installed release the next one is published, so the cuts cover download and switch-over. */
+  powerCuts?: number;
+  seed?: number;
+}
+
+export interface OtaReport {
+  /** Manifest fetches that offered a version newer than the one running. */
+  offered: number;
+  /** Progress 100 (installed, rebooting into it). */
+  installed: number;
+  /** Progress -2..-4 (download, verification or storage failures). */
+  refused: number;
+  /** Progress -1 "rolled back". */
+  rolledBack: number;
+  /** Each progress failure as the platform received it, in order. */
+  failures: { step: number; desc: string }[];
+  /** Versions on the inform topic, in order. */
+  informed: string[];
+  releases: string[];
+  powerCuts: number;
+  /** Boots whose script was not a complete released image (0 when every boot ran a verified script). */
+  unverifiedBoots: number;
+}
+
+const OTA_FILES = new Set(["fw.a", "fw.b", "ota.m0", "ota.m1", "ota.ok", "ota.rb"]);
+
+function sha1(s: string | Buffer): string {
+  return crypto.createHash("sha1").update(typeof s === "string" ? Buffer.from(s, "latin1") : s).digest("hex");
+}
+
+/** The FW_VERSION the bundle was built with (esbuild inlines it next to the update key's file name). */
+export function bundleVersion(code: string): string {
+  const m = /"(\d{1,9}(?:\.\d{1,9}){0,3})",\w+="ota\.key"/.exec(code);
+  if (!m) throw new Error("cannot find the FW_VERSION of the bundle (is it a dist/firmware.js with the OTA updater?)");
+  return m[1];
+}
+
+function bump(v: string): string {
+  const p = v.split(".").map(Number);
+  p[p.length - 1]++;
+  return p.join(".");
+}
+
+/** Versions seen at each boot: a boot starts with `.boot0` or `.bootcde`; the script it runs names the version. */
+export class VersionTracker {
+  readonly versions: string[] = [];
+  unverified = 0;
+  private known = new Map<string, string>();
+  private pending = false;
+  onBoot: ((version: string) => void) | null = null;
+
+  add(code: string, version: string): void {
+    this.known.set(sha1(code), version);
+  }
+
+  script(name: string, code: string): void {
+    if (name === ".boot0") {
+      this.pending = true;
+      return;
+    }
+    if (name !== "eval" && name !== ".bootcde") return;
+    if (name === ".bootcde") this.pending = true;
+    if (!this.pending) return;
+    this.pending = false;
+    const v = this.known.get(sha1(code));
+    if (v === undefined) this.unverified++;
+    this.versions.push(v ?? "unverified");
+    if (v !== undefined && this.onBoot) this.onBoot(v);
+  }
+
+  running(): string {
+    return this.versions.length ? this.versions[this.versions.length - 1] : "";
+  }
+}
+
+export interface OtaRig {
+  tracker: VersionTracker;
+  /** The release folder (startCloud updatesDir). */
+  dir: string;
+  /** For startCloud onUpdateServe. */
+  onServe(name: string, body: Buffer, range: string | undefined): Buffer;
+  /** Flash layout and hooks; call once the device exists. */
+  attach(flash: Flash, device: Device, sched: Scheduler): void;
+  report(messages: { topic: string; payload: string }[]): OtaReport;
+}
+
+export function otaRig(firmware: string, boot0: string, updatesDir: string, spec: OtaScenario, chunkBytes: number): OtaRig {
+  const key = crypto.randomBytes(32).toString("hex");
+  const otherKey = crypto.randomBytes(32).toString("hex");
+  const a = bundleVersion(firmware);
+  const tracker = new VersionTracker();
+  tracker.add(firmware, a);
+  let seed = spec.seed ?? 1;
+  // xorshift: the run is repeatable for a seed
+  const rand = (n: number) => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % n;
+  };
+  const releases: string[] = [];
+  let latest = a;
+  let fault = "none";
+  let offered = 0;
+  let cuts = 0;
+
+  function imageFor(v: string): string {
+    const lit = JSON.stringify(a);
+    const parts = firmware.split(lit);
+    if (parts.length !== 2) throw new Error("the bundle holds " + lit + " " + (parts.length - 1) + " times; need exactly once");
+    const img = parts.join(JSON.stringify(v));
+    return spec.image === "throws" ? 'throw new Error("release ' + v + ' fails at boot");\n' + img : img;
+  }
+
+  function release(v: string): void {
+    const img = imageFor(v);
+    tracker.add(img, v);
+    writeRelease({ version: v, image: Buffer.from(img, "latin1"), key, outDir: updatesDir });
+    releases.push(v);
+    latest = v;
+  }
+  fs.mkdirSync(updatesDir, { recursive: true });
+  release(bump(a));
+
+  return {
+    tracker,
+    dir: updatesDir,
+    onServe(name, body) {
+      if (name === "manifest.json") {
+        const m = JSON.parse(body.toString("utf8"));
+        if (versionNewer(m.version, tracker.running())) offered++;
+        if (fault === "signature" || fault === "size") {
+          const img = fs.readFileSync(updatesDir + "/" + m.url);
+          const bad = makeManifest(img, m.version, fault === "signature" ? otherKey : key, m.url);
+          if (fault === "size") {
+            // signed over the wrong size with the right key: only the size check can catch it
+            bad.size = img.length + 5;
+            bad.signature = crypto.createHmac("sha1", key).update(signedText(m.version, bad.size, bad.sha1), "latin1").digest("hex");
+          }
+          return Buffer.from(JSON.stringify(bad));
+        }
+        return body;
+      }
+      if (fault === "tamper") {
+        const t = Buffer.from(body);
+        const i = t.indexOf("reading ");
+        t[i >= 0 ? i : t.length >> 1] ^= 0x20; // one letter's case: still valid JS, another hash
+        return t;
+      }
+      return body;
+    },
+    attach(flash, device, sched) {
+      flash.put(".boot0", Buffer.from(boot0, "latin1"));
+      flash.put("fw.a", Buffer.from(firmware, "latin1"));
+      flash.put("ota.key", Buffer.from(key, "latin1"));
+      device.onScript = (n, c) => tracker.script(n, c);
+      for (const p of spec.phases || []) {
+        sched.at(p.atMin * 60000, () => {
+          fault = p.fault;
+          device.faults.cutBody = p.fault === "truncate" ? { path: "/ota/firmware-", keepBytes: Math.floor(chunkBytes / 2) } : null;
+        });
+      }
+      const total = spec.powerCuts ?? 0;
+      if (!total) return;
+      // the writes of one install: image chunks, boot record, trial count, confirmation, success mark
+      const span = () => Math.ceil(Buffer.byteLength(imageFor(latest), "latin1") / chunkBytes) + 5;
+      let left = 1 + rand(span());
+      flash.writeHook = (_kind, name, bytes) => {
+        if (cuts >= total || !OTA_FILES.has(name) || --left > 0) return -1;
+        cuts++;
+        left = 1 + rand(span());
+        device.cutPower(1000 + rand(30000));
+        return rand(bytes + 1);
+      };
+      // the next release as soon as the newest one runs: cuts keep landing in downloads and switch-overs
+      tracker.onBoot = (v) => {
+        if (v === latest && cuts < total) release(bump(latest));
+      };
+    },
+    report(messages) {
+      const failures: { step: number; desc: string }[] = [];
+      const informed: string[] = [];
+      let installed = 0;
+      let refused = 0;
+      let rolledBack = 0;
+      for (const m of [...messages].reverse()) {
+        let p: { step?: string; desc?: string; version?: string };
+        try {
+          p = JSON.parse(m.payload).params || {};
+        } catch {
+          continue;
+        }
+        if (m.topic.indexOf("/ota/device/inform/") === 0) informed.push(String(p.version));
+        if (m.topic.indexOf("/ota/device/progress/") !== 0) continue;
+        const step = Number(p.step);
+        if (step === 100) installed++;
+        if (step < 0) failures.push({ step, desc: String(p.desc) });
+        if (step === -1) rolledBack++;
+        else if (step < 0) refused++;
+      }
+      return { offered, installed, refused, rolledBack, failures, informed, releases, powerCuts: cuts, unverifiedBoots: tracker.unverified };
+    },
+  };
+}

@@ -1,0 +1,103 @@
+// OTA end to end: the real dist/firmware.js and dist/boot0.js on the emulated device in the OTA
+// layout, releases built from that bundle and served by the real local platform over real sockets;
+// versions come from the scripts the device started, counts from the platform's records.
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { startSession } from "../../emulator/runtime/session";
+import type { Report } from "../../emulator/runtime/report";
+import { loadScenario } from "../../emulator/scenarios";
+import { bundleVersion } from "../../emulator/runtime/ota-run";
+
+const FIRMWARE = path.resolve(__dirname, "../../dist/firmware.js");
+
+/** Runs of one version in boot order: [["0.1.0", 3], ["0.1.1", 17]]. */
+function runs(versions: string[]): [string, number][] {
+  const out: [string, number][] = [];
+  for (const v of versions) {
+    if (out.length && out[out.length - 1][0] === v) out[out.length - 1][1]++;
+    else out.push([v, 1]);
+  }
+  return out;
+}
+
+describe("OTA end to end (dist/firmware.js + dist/boot0.js + local platform update hosting)", function () {
+  this.timeout(120000);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "emu-ota-"));
+  let n = 0;
+  let A = "";
+  let B = "";
+  before(() => {
+    assert.ok(fs.existsSync(FIRMWARE), "dist/firmware.js missing: npm run build");
+    A = bundleVersion(fs.readFileSync(FIRMWARE, "latin1"));
+    B = A.replace(/\d+$/, (d) => String(Number(d) + 1));
+  });
+
+  async function run(name: string): Promise<Report> {
+    const sc = loadScenario(name);
+    const s = await startSession({ fast: true, firmwareFile: FIRMWARE, dataDir, flashFile: path.join(dataDir, "flash-" + n++ + ".json"), minutes: sc.minutes ?? 30, scenario: sc });
+    const r = await s.done;
+    assert.equal(r.refused, null);
+    assert.equal(r.madeUp, 0);
+    assert.equal(r.lost, 0);
+    assert.ok(r.ota && r.versions);
+    assert.equal(r.ota.unverifiedBoots, 0, "a boot ran a script that is no complete release");
+    return r;
+  }
+
+  it("ota-good: A -> B, the device reboots into B and reports it", async () => {
+    const r = await run("ota-good");
+    const v = runs(r.versions!);
+    assert.deepEqual(v.map((x) => x[0]), [A, B], JSON.stringify(v));
+    assert.equal(r.ota!.installed, 1);
+    assert.equal(r.ota!.refused, 0);
+    assert.deepEqual(r.ota!.informed, [A, B]);
+    assert.equal(r.uncaught, 0);
+    assert.ok(r.published >= r.readings - 1);
+  });
+
+  it("ota-tampered: tampered image, wrong signature, wrong size, truncated download are each refused with their step; stays on A until served right", async () => {
+    const r = await run("ota-tampered");
+    const f = r.ota!.failures;
+    const steps = (re: RegExp) => f.filter((x) => re.test(x.desc)).map((x) => x.step);
+    // five minutes per fault, one check per minute
+    assert.deepEqual(steps(/^sha1 mismatch$/), [-3, -3, -3, -3, -3]);
+    assert.deepEqual(steps(/^signature /), [-3, -3, -3, -3, -3]);
+    assert.deepEqual(steps(/^size \d+ != \d+$/), [-3, -3, -3, -3, -3]);
+    const dl = f.filter((x) => x.step === -2);
+    assert.equal(dl.length, 5, JSON.stringify(f));
+    assert.equal(f.length, 20, JSON.stringify(f));
+    const v = runs(r.versions!);
+    assert.equal(v[0][0], A);
+    assert.ok(v[0][1] >= 20, "A ran through the 20 faulty minutes: " + JSON.stringify(v));
+    assert.deepEqual(v.map((x) => x[0]), [A, B], "installed once served right");
+    assert.equal(r.ota!.installed, 1);
+    assert.ok(r.errorsByCode["-9"] >= 5, "the truncated downloads lost their connection");
+  });
+
+  it("ota-bad-boot: B throws at boot, rolled back to A within K=3 boots, reported, not installed again", async () => {
+    const r = await run("ota-bad-boot");
+    const v = runs(r.versions!);
+    assert.deepEqual(v, [[A, 1], [B, 3], [A, v[2][1]]], JSON.stringify(v));
+    assert.ok(v[2][1] >= 10);
+    assert.equal(r.ota!.installed, 1);
+    assert.equal(r.ota!.rolledBack, 1);
+    assert.deepEqual(r.ota!.failures, [{ step: -1, desc: "rolled back from " + B }]);
+    assert.deepEqual(r.ota!.informed, [A]);
+  });
+
+  it("ota-power-loss: 50 cuts at random OTA writes (download and switch-over), every boot runs a complete verified release", async () => {
+    const r = await run("ota-power-loss");
+    assert.equal(r.ota!.powerCuts, 50);
+    assert.equal(r.ota!.unverifiedBoots, 0);
+    assert.ok(r.reboots >= 50);
+    // a cut inside the boot stage's own record write ends that boot before any script runs
+    assert.ok(r.versions!.length <= r.boots && r.versions!.length >= r.boots - 50, r.versions!.length + " of " + r.boots);
+    // versions only move forward, through releases the platform served
+    const v = runs(r.versions!).map((x) => x[0]);
+    assert.deepEqual(v, [A, ...r.ota!.releases].slice(0, v.length));
+    assert.ok(r.ota!.installed >= 5, "installs still complete between cuts: " + r.ota!.installed);
+    assert.equal(r.ota!.refused, 0);
+  });
+});
