@@ -13,6 +13,7 @@ BOARD="$ROOT/platform/espruino/esp32-board.json"
 CREDS="$ROOT/credentials.json"
 DRY_RUN=""
 SKIP_BUILD=0
+UPDATE_KEY=""
 
 usage() {
   cat <<EOF
@@ -31,6 +32,9 @@ to the board's Storage, then restarts the board into the new code.
   --dry-run FILE.js    write what would be sent to FILE.js instead of sending it (the file holds
                        the device secret: it is created readable by you only)
   --no-build           use the existing dist/firmware.js
+  --update-key FILE    OTA layout (README "Updating devices"): the boot stage dist/boot0.js as
+                       .boot0, the firmware in slot fw.a, FILE as ota.key; erases .bootcde and
+                       any OTA state (fw.b, boot record, marks). Without it: plain .bootcde, no OTA.
   -h, --help           this text
 EOF
 }
@@ -48,6 +52,7 @@ while [ $# -gt 0 ]; do
     --credentials) CREDS="${2:-}"; [ -n "$CREDS" ] || die "--credentials needs a file"; shift 2 ;;
     --dry-run) DRY_RUN="${2:-}"; [ -n "$DRY_RUN" ] || die "--dry-run needs an output file"; shift 2 ;;
     --no-build) SKIP_BUILD=1; shift ;;
+    --update-key) UPDATE_KEY="${2:-}"; [ -f "$UPDATE_KEY" ] || die "--update-key needs an existing key file (npm run release -- --gen-key)"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac
@@ -88,13 +93,28 @@ FIRMWARE="$ROOT/dist/firmware.js"
 # --storage .bootcde:- stores the uploaded code in .bootcde (and load()s it afterwards);
 # --storage iot.json:FILE prepends a Storage.write of the config file.
 ARGS=(--board "$BOARD" --storage .bootcde:- --storage "iot.json:$WORK/iot.json")
+UPLOAD="$FIRMWARE"
+if [ -n "$UPDATE_KEY" ]; then
+  KEYLEN="$(tr -d '[:space:]' <"$UPDATE_KEY" | wc -c)"
+  [ "$KEYLEN" -ge 32 ] || die "update key $UPDATE_KEY is shorter than 32 characters"
+  BOOT0="$ROOT/dist/boot0.js"
+  [ -f "$BOOT0" ] || die "no $BOOT0: build first"
+  # The files go first (Storage writes); the code sent to RAM then drops what an older install
+  # left (a plain .bootcde would run after the boot stage; an old boot record would pick fw.b)
+  # and restarts through the boot stage.
+  tr -d '[:space:]' <"$UPDATE_KEY" >"$WORK/ota.key"
+  printf '%s\n' 'var s=require("Storage");[".bootcde","fw.b","ota.m0","ota.m1","ota.ok","ota.rb","ota.inf"].forEach(function(n){s.erase(n);});load();' >"$WORK/ota-switch.js"
+  ARGS=(--board "$BOARD" --storage ".boot0:$BOOT0" --storage "fw.a:$FIRMWARE" --storage "ota.key:$WORK/ota.key" --storage "iot.json:$WORK/iot.json")
+  UPLOAD="$WORK/ota-switch.js"
+fi
 if [ -n "$DRY_RUN" ]; then
   ARGS+=(-n -o "$DRY_RUN")
   echo "flash.sh: dry run, writing the upload to $DRY_RUN"
 else
-  ARGS+=(-p "$PORT" -b "$BAUD")
+  # --no-ble: Bluetooth is never the transport here, and probing it needs a D-Bus system bus
+  ARGS+=(-p "$PORT" -b "$BAUD" --no-ble)
   echo "flash.sh: uploading to $PORT at $BAUD baud"
 fi
-"$ESPRUINO" "${ARGS[@]}" "$FIRMWARE"
+"$ESPRUINO" "${ARGS[@]}" "$UPLOAD"
 [ -z "$DRY_RUN" ] || [ -s "$DRY_RUN" ] || die "the espruino CLI wrote nothing to $DRY_RUN"
 echo "flash.sh: done ($(wc -c <"$FIRMWARE") bytes of firmware, iot.json for $(cd "$ROOT" && CREDS="$WORK/iot.json" node -e 'const c=JSON.parse(require("fs").readFileSync(process.env.CREDS,"utf8"));console.log(c.productKey+"/"+c.deviceName)'))"

@@ -164,6 +164,22 @@ export class Device {
 
   private print(line: string): void {
     if (this.opts.console) this.opts.console(line);
+    if (this.consoleOut) this.consoleOut(line + "\r\n");
+  }
+
+  /** Where console output also goes (the emulated telnet console), raw with \r\n. */
+  consoleOut: ((text: string) => void) | null = null;
+
+  /** Runs console input in the running context like Espruino's REPL; the value, or the thrown error. */
+  repl(code: string): { ok: true; value: unknown } | { ok: false; error: string } {
+    const l = this.life;
+    if (!l || !l.alive || !l.ctx) return { ok: false, error: "device not running" };
+    try {
+      return { ok: true, value: vm.runInContext(code, l.ctx, { filename: "console" }) };
+    } catch (e) {
+      if (e instanceof Halt || e instanceof PowerCut) return { ok: true, value: undefined };
+      return { ok: false, error: describe(e) };
+    }
   }
 
   // ---- lifecycle
@@ -250,7 +266,8 @@ export class Device {
     this.event("boot", cause);
     const ctx = this.makeContext(l);
     l.ctx = ctx;
-    const files = file ? [file] : [".boot0", ".boot1", ".boot2", ".boot3", ".bootcde"];
+    // reset() passes "": a fresh interpreter that runs no boot file
+    const files = file !== undefined ? (file ? [file] : []) : [".boot0", ".boot1", ".boot2", ".boot3", ".bootcde"];
     for (const name of files) {
       const b = this.flash.get(name);
       if (!b || !l.alive) continue;
@@ -353,6 +370,10 @@ export class Device {
         else throw err("Module " + n + " not found");
         return modules[n];
       },
+      reset: () => {
+        // Espruino's reset(): RAM and timers cleared, no boot code run (load() runs it)
+        this.boot("reset", l.wakeCause, this.deviceNowMs(), "");
+      },
       load: (file?: unknown) => {
         guard();
         const keep = this.deviceNowMs();
@@ -383,6 +404,8 @@ export class Device {
       analogRead: () => 0,
       process: {
         version: "2v29",
+        env: { VERSION: "2v29", BOARD: "ESP32", FLASH: 0, STORAGE: this.flash.capacityBytes, RAM: 524288, SERIAL: this.opts.serial ?? "24:0a:c4:00:00:01",
+          CONSOLE: "Telnet", MODULES: "Flash,Storage,heatshrink,fs,net,dgram,http,NetworkJS,Wifi,TelnetServer,crypto,tls,ESP32", EXPTR: 1073484860 },
         memory: () => {
           const total = this.opts.memoryTotal ?? 3600;
           // coarse stand-in: V8 cannot count Espruino JsVars

@@ -1,0 +1,83 @@
+// LAN push end to end: flash.sh with the real espruino CLI over TCP against the emulated telnet
+// console of an emulated device; what lands in its Storage and what it boots afterwards.
+import { strict as assert } from "node:assert";
+import { execFile } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { bench } from "../../emulator/runtime/harness";
+import { startConsole } from "../../emulator/runtime/console";
+
+const ROOT = path.resolve(__dirname, "../..");
+
+function flash(args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile("bash", [path.join(ROOT, "flash.sh"), ...args], { cwd: ROOT, timeout: 90000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr });
+    });
+  });
+}
+
+describe("LAN push: flash.sh --port tcp://... with the espruino CLI against the emulated console", function () {
+  this.timeout(120000);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lan-push-"));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  async function push(extra: string[], seed: (files: { put(n: string, d: string): void }) => void) {
+    const b = bench("", { fast: false, flashFile: path.join(dir, "flash-" + crypto.randomBytes(4).toString("hex") + ".json") });
+    seed({ put: (n, d) => b.flash.put(n, d) });
+    const started: string[] = [];
+    b.device.onScript = (n) => started.push(n);
+    const con = await startConsole(b.device);
+    const running = b.run(600000);
+    const creds = path.join(dir, "creds.json");
+    // endpoint on a closed port: the firmware starts and fails its posts fast, nothing leaves the machine
+    const device = { productKey: "a1pkLan", deviceName: "lan-1", deviceSecret: "Sx9fLq2ZtR7wPq0dVn4K", endpoint: "http://127.0.0.1:9", deepSleep: false };
+    fs.writeFileSync(creds, JSON.stringify(device));
+    try {
+      const r = await flash(["--port", "tcp://127.0.0.1:" + con.port, "--no-build", "--credentials", creds, ...extra]);
+      await new Promise((res) => setTimeout(res, 500));
+      return { r, b, started, device };
+    } finally {
+      b.sched.stop();
+      await running;
+      await con.close();
+      b.device.shutdown();
+    }
+  }
+
+  it("--update-key: installs .boot0, fw.a, ota.key and iot.json, drops an old .bootcde and OTA state, boots fw.a through the boot stage", async () => {
+    const key = path.join(dir, "ota.key");
+    fs.writeFileSync(key, crypto.randomBytes(32).toString("hex") + "\n");
+    const { r, b, started, device } = await push(["--update-key", key], (f) => {
+      f.put(".bootcde", "print('old firmware');");
+      f.put("ota.m0", '{"s":5,"c":"fw.b","v":"9.9.9"}');
+      f.put("fw.b", "print('old B');");
+    });
+    assert.equal(r.code, 0, r.out);
+    const fl = b.flash;
+    assert.ok(fl.get(".boot0"), r.out.slice(-3000) + "\n" + b.lines.slice(-20).join("\n") + JSON.stringify(fl.names()));
+    assert.equal(fl.get(".boot0")!.toString("latin1"), fs.readFileSync(path.join(ROOT, "dist/boot0.js"), "latin1"));
+    assert.equal(fl.get("fw.a")!.toString("latin1"), fs.readFileSync(path.join(ROOT, "dist/firmware.js"), "latin1"));
+    assert.equal(fl.get("ota.key")!.toString("latin1"), fs.readFileSync(key, "latin1").trim());
+    assert.deepEqual(JSON.parse(fl.get("iot.json")!.toString("latin1")), device);
+    for (const gone of [".bootcde", "ota.m0", "fw.b"]) assert.equal(fl.get(gone), undefined, gone + " still there");
+    assert.ok((b.device.stats.bootsByCause.reset || 0) >= 1, "the CLI reset() the device first");
+    assert.ok((b.device.stats.bootsByCause.load || 0) >= 1, "load() after the upload");
+    // after load(): the boot stage ran and started the slot, and the firmware came up
+    const i = started.lastIndexOf(".boot0");
+    assert.ok(i >= 0 && started[i + 1] === "eval", JSON.stringify(started));
+    assert.ok(b.lines.some((l) => l.indexOf("boot: a1pkLan/lan-1") >= 0), b.lines.join("\n"));
+    assert.ok(!r.out.includes(device.deviceSecret), "the secret was printed");
+  });
+
+  it("without a key: plain .bootcde, the firmware boots from it", async () => {
+    const { r, b, started } = await push([], () => undefined);
+    assert.equal(r.code, 0, r.out);
+    assert.equal(b.flash.get(".bootcde")!.toString("latin1"), fs.readFileSync(path.join(ROOT, "dist/firmware.js"), "latin1"));
+    assert.equal(b.flash.get(".boot0"), undefined);
+    assert.ok(started.includes(".bootcde"), JSON.stringify(started));
+    assert.ok(b.lines.some((l) => l.indexOf("boot: a1pkLan/lan-1") >= 0), b.lines.join("\n"));
+  });
+});
