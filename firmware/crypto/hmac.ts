@@ -11,24 +11,23 @@ declare const SIGN_HMACMD5: boolean;
 declare const SIGN_HMACSHA256: boolean;
 
 // The build flag comes first so that a constant false folds the whole test away.
-function hasherFor(method: string): (() => Hasher) | null {
-  return (typeof SIGN_HMACSHA1 == "undefined" || SIGN_HMACSHA1) && method == "hmacsha1" ? createSha1
+const hasherFor = (method: string): (() => Hasher) | null =>
+  (typeof SIGN_HMACSHA1 == "undefined" || SIGN_HMACSHA1) && method == "hmacsha1" ? createSha1
     : (typeof SIGN_HMACMD5 == "undefined" || SIGN_HMACMD5) && method == "hmacmd5" ? createMd5
       : (typeof SIGN_HMACSHA256 == "undefined" || SIGN_HMACSHA256) && method == "hmacsha256" ? createSha256
         : null;
-}
 
 /** True when `method` (hmacsha1 | hmacmd5 | hmacsha256) is in this build. */
-export function signMethodBuilt(method: string): boolean {
-  return !!hasherFor(method);
-}
+export const signMethodBuilt = (method: string): boolean => !!hasherFor(method);
 
 /** HMAC of byte strings as lowercase hex; throws an Error naming `method` when it is not built in. */
-export function hmacHex(method: string, key: string, msg: string): string {
+export const hmacHex = (method: string, key: string, msg: string): string => {
   const create = hasherFor(method);
+  // A new hash that starts with the key block XOR `pad` (whole words, by the hasher: no per-byte pad
+  // strings), then `data`. Pad 0 on a long key hashes that key. Only called once `create` is known.
+  const keyed = (pad: number, data: string) => (create as () => Hasher)().update(key, pad).update(data);
   if (!create) throw new Error("sign method not built in: " + method);
-  if (key.length > 64) key = create().update(key).digest();
+  if (key.length > 64) key = keyed(0, "").digest();
   key = (key + ZEROS).substr(0, 64);
-  // The key block XOR ipad/opad, applied to whole words by the hasher: no per-byte pad strings.
-  return create().update(key, 0x5c5c5c5c).update(create().update(key, 0x36363636).update(msg).digest()).digestHex();
-}
+  return keyed(0x5c5c5c5c, keyed(0x36363636, msg).digest()).digestHex();
+};
