@@ -44,157 +44,129 @@ export type ConfigResult = { ok: true; config: DeviceConfig; warnings: string[] 
 
 export const DEFAULT_ENDPOINT = "https://iot-as-http.cn-shanghai.aliyuncs.com";
 export const SIGN_METHODS = ["hmacsha1", "hmacmd5", "hmacsha256"];
-/** The DHT22 answers at most every 2 s; a day is the longest period that still shows the device alive. */
-export const MIN_INTERVAL_SEC = 2;
-export const MAX_INTERVAL_SEC = 86400;
-/** Store and forward: 100 readings of 2 properties fill one history post (200 properties). */
-export const MAX_BATCH = 100;
-export const MIN_QUEUE_BYTES = 1024;
-export const MAX_QUEUE_BYTES = 1048576;
-const KNOWN = ["productKey", "deviceName", "deviceSecret", "endpoint", "signMethod", "clientId", "intervalSec", "dhtPin", "wifi", "deepSleep", "logLevel",
-  "delivery", "batchSize", "queueBudgetBytes", "queueSegmentBytes", "maxPostsPerCycle",
-  "otaUrl", "otaEveryCycles", "otaChunkBytes", "otaTrialBoots"];
 
-/** Whether `v` is a whole number in [lo, hi]. */
-function wholeIn(v: unknown, lo: number, hi: number): boolean {
-  return typeof v === "number" && Math.floor(v) === v && v >= lo && v <= hi;
+/** A check of one value: "" when good, else what is expected (the error reads "<key> must be <that>"). */
+type Check = (v: unknown) => string;
+type Obj = { [k: string]: unknown };
+
+function isObject(x: unknown): boolean {
+  return x instanceof Object && !(x instanceof Array);
+}
+
+function isText(v: unknown, lo: number, hi: number): boolean {
+  return typeof v === "string" && v.length >= lo && v.length <= hi;
 }
 
 /** A name that can sit in a topic path: no "/", no spaces or control chars, 1..64 chars. */
-function topicSafe(s: string): boolean {
-  if (!s.length || s.length > 64) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c <= 32 || c === 47 || c > 126) return false;
+function topicSafe(s: unknown): boolean {
+  if (!isText(s, 1, 64)) return false;
+  for (let i = 0; i < (s as string).length; i++) {
+    const c = (s as string).charCodeAt(i);
+    if (c <= 32 || c == 47 || c > 126) return false;
   }
   return true;
 }
 
-/** Error text for a bad endpoint, or "" when it is an http(s) URL with a host and at most "/" as path. */
-function endpointError(url: string): string {
-  const sep = url.indexOf("://");
-  const scheme = sep < 0 ? "" : url.substr(0, sep);
-  if (scheme !== "https" && scheme !== "http") return "must start with https:// or http://";
-  let rest = url.substr(sep + 3);
-  if (rest.charAt(rest.length - 1) === "/") rest = rest.substr(0, rest.length - 1);
-  if (rest.indexOf("/") >= 0 || rest.indexOf("?") >= 0) return "must not have a path";
-  const colon = rest.indexOf(":");
-  const host = colon < 0 ? rest : rest.substr(0, colon);
-  if (!host || !topicSafe(host)) return "has no valid host";
-  if (colon >= 0) {
-    const portText = rest.substr(colon + 1);
-    const port = parseInt(portText, 10);
-    if (String(port) !== portText || port < 1 || port > 65535) return "has a bad port";
+function isHttpUrl(url: unknown): boolean {
+  return typeof url === "string" && (!url.indexOf("https://") || !url.indexOf("http://"));
+}
+
+// Check makers: the range or the list is written once and the error text is made from it.
+function whole(lo: number, hi: number): Check {
+  // Math.floor(v) === v holds for numbers only ("6", true and null give a different value).
+  return (v) => (Math.floor(v as number) === v && v >= lo && v <= hi ? "" : "a whole number from " + lo + " to " + hi);
+}
+function chars(lo: number, hi: number): Check {
+  return (v) => (isText(v, lo, hi) ? "" : "a string of " + lo + ".." + hi + " chars");
+}
+function oneOf(list: unknown[]): Check {
+  return (v) => (list.indexOf(v) < 0 ? "one of " + list.join(", ") : "");
+}
+
+/** An http(s) URL with a host, an optional port 1..65535 and at most "/" as path. */
+function isEndpoint(url: unknown): boolean {
+  if (!isHttpUrl(url)) return false;
+  // "http(s)://host:port/" splits into "http(s):", "", "host:port", "".
+  const parts = (url as string).split("/");
+  const hostPort = parts[2].split(":");
+  const port = hostPort[1];
+  return parts.length < 5 && !parts[3] && parts[2].indexOf("?") < 0 && hostPort.length < 3 && topicSafe(hostPort[0]) &&
+    (port === undefined || (String(parseInt(port)) == port && +port > 0 && +port < 65536));
+}
+
+/**
+ * Copies the keys of `table` (flat: key, default, check; undefined default = required) from `o`,
+ * or their defaults, into `c`; returns "<key> ..." for the first bad one, or "".
+ */
+function checkKeys(o: Obj, c: Obj, table: unknown[]): string {
+  for (let i = 0; i < table.length; i += 3) {
+    const k = table[i] as string;
+    // JSON has no undefined: a key that is in `o` was given.
+    const v = (c[k] = k in o ? o[k] : table[i + 1]);
+    if (v === undefined) return k + " is missing";
+    const expected = (table[i + 2] as Check)(v);
+    if (expected) return k + " must be " + expected;
   }
   return "";
 }
 
-/** Parses `iot.json` text; an error names the first bad field. */
+const topicName: Check = (v) => (topicSafe(v) ? "" : "1..64 printable chars without '/' or spaces");
+
+/** "<key> why" for the first bad key, or "" when all are good; fills `c` with `o`'s values or the defaults. */
+function check(o: Obj, c: Obj): string {
+  let error = checkKeys(o, c, [
+    "productKey", undefined, topicName,
+    "deviceName", undefined, topicName,
+    "deviceSecret", undefined, (v: unknown) => (isText(v, 1, 1e9) ? "" : "a non-empty string"),
+    "endpoint", DEFAULT_ENDPOINT, (v: unknown) => (isEndpoint(v) ? "" : "http(s)://host[:port] with no path"),
+    "otaUrl", "", (v: unknown) => (v === "" || isHttpUrl(v) ? "" : "an http(s) URL or absent"),
+    "clientId", o.productKey + "." + o.deviceName, chars(1, 64),
+    "dhtPin", "D4", chars(1, 8),
+    "signMethod", SIGN_METHODS[0], (v: unknown) => oneOf(SIGN_METHODS)(v) || (signMethodBuilt(v as string) ? "" : "built into this firmware: build with --sign-methods " + v),
+    "deepSleep", true, oneOf([true, false]),
+    "logLevel", "I", oneOf(["E", "W", "I", "D"]),
+    "delivery", "realtime", oneOf(["realtime", "batch"]),
+    // The DHT22 answers at most every 2 s; a day is the longest period that still shows the device alive.
+    "intervalSec", 60, whole(2, 86400),
+    // 100 readings of 2 properties fill one history post (200 properties).
+    "batchSize", 6, whole(1, 100),
+    "queueBudgetBytes", 32768, whole(1024, 1048576),
+    "maxPostsPerCycle", 4, whole(1, 50),
+    "otaEveryCycles", 24, whole(1, 100000),
+    "otaChunkBytes", 4096, whole(256, 16384),
+    "otaTrialBoots", 3, whole(1, 20),
+  ]);
+  if (error) return error;
+  // A segment is at most half of the budget (eviction must free room), by default a quarter up to 2 KB.
+  const budget = c.queueBudgetBytes as number;
+  error = checkKeys(o, c, ["queueSegmentBytes", Math.min(2048, Math.floor(budget / 4)), whole(256, Math.floor(budget / 2))]);
+  const w = o.wifi;
+  if (error || w === undefined) return error;
+  if (!isObject(w)) return "wifi must be an object {ssid, password}";
+  error = checkKeys(w as Obj, (c.wifi = {}), ["ssid", "", chars(1, 32), "password", "", chars(0, 64)]);
+  return error && "wifi." + error;
+}
+
+/** Parses `iot.json` text; an error names the first bad key and what it expects. */
 export function parseConfig(text: string | undefined): ConfigResult {
-  if (text === undefined || text === "") return { ok: false, error: "iot.json: missing (provision it with flash.sh)" };
-  let o: { [k: string]: unknown };
-  try {
-    o = JSON.parse(text);
-  } catch {
-    return { ok: false, error: "iot.json: not valid JSON" };
+  let o: unknown;
+  let error = "missing (provision it with flash.sh)";
+  if (text) {
+    try {
+      o = JSON.parse(text);
+      error = "";
+    } catch {
+      error = "not valid JSON";
+    }
   }
-  if (!o || typeof o !== "object" || o instanceof Array) return { ok: false, error: "iot.json: not a JSON object" };
-  function bad(field: string, why: string): ConfigResult {
-    return { ok: false, error: "iot.json: " + field + " " + why };
-  }
-
-  const req = ["productKey", "deviceName", "deviceSecret"];
-  for (let i = 0; i < req.length; i++) {
-    const v = o[req[i]];
-    if (v === undefined) return bad(req[i], "is missing");
-    if (typeof v !== "string" || !v) return bad(req[i], "must be a non-empty string");
-  }
-  const productKey = o.productKey as string;
-  const deviceName = o.deviceName as string;
-  if (!topicSafe(productKey)) return bad("productKey", "must be 1..64 printable chars without '/' or spaces");
-  if (!topicSafe(deviceName)) return bad("deviceName", "must be 1..64 printable chars without '/' or spaces");
-
-  const endpoint = o.endpoint === undefined ? DEFAULT_ENDPOINT : o.endpoint;
-  if (typeof endpoint !== "string") return bad("endpoint", "must be a string");
-  const epErr = endpointError(endpoint);
-  if (epErr) return bad("endpoint", epErr);
-
-  const signMethod = o.signMethod === undefined ? "hmacsha1" : o.signMethod;
-  if (typeof signMethod !== "string" || SIGN_METHODS.indexOf(signMethod) < 0) return bad("signMethod", "must be one of " + SIGN_METHODS.join(", "));
-  if (!signMethodBuilt(signMethod)) return bad("signMethod", signMethod + " is not built into this firmware (build with --sign-methods " + signMethod + ")");
-
-  const clientId = o.clientId === undefined ? productKey + "." + deviceName : o.clientId;
-  if (typeof clientId !== "string" || !clientId || clientId.length > 64) return bad("clientId", "must be a string of 1..64 chars");
-
-  const intervalSec = o.intervalSec === undefined ? 60 : o.intervalSec;
-  if (typeof intervalSec !== "number" || Math.floor(intervalSec) !== intervalSec || intervalSec < MIN_INTERVAL_SEC || intervalSec > MAX_INTERVAL_SEC) {
-    return bad("intervalSec", "must be a whole number of seconds from " + MIN_INTERVAL_SEC + " to " + MAX_INTERVAL_SEC);
-  }
-
-  const dhtPin = o.dhtPin === undefined ? "D4" : o.dhtPin;
-  if (typeof dhtPin !== "string" || !dhtPin || dhtPin.length > 8) return bad("dhtPin", 'must be a pin name such as "D4"');
-
-  let wifi: { ssid: string; password: string } | undefined;
-  if (o.wifi !== undefined) {
-    const w = o.wifi as { [k: string]: unknown };
-    if (!w || typeof w !== "object" || w instanceof Array) return bad("wifi", "must be an object {ssid, password}");
-    if (typeof w.ssid !== "string" || !w.ssid || w.ssid.length > 32) return bad("wifi.ssid", "must be a string of 1..32 chars");
-    const pw = w.password === undefined ? "" : w.password;
-    if (typeof pw !== "string" || pw.length > 64) return bad("wifi.password", "must be a string of at most 64 chars");
-    wifi = { ssid: w.ssid, password: pw };
-  }
-
-  const deepSleep = o.deepSleep === undefined ? true : o.deepSleep;
-  if (typeof deepSleep !== "boolean") return bad("deepSleep", "must be true or false");
-
-  const logLevel = o.logLevel === undefined ? "I" : o.logLevel;
-  if (typeof logLevel !== "string" || logLevel.length !== 1 || "EWID".indexOf(logLevel) < 0) return bad("logLevel", 'must be "E", "W", "I" or "D"');
-
-  const delivery = o.delivery === undefined ? "realtime" : o.delivery;
-  if (delivery !== "realtime" && delivery !== "batch") return bad("delivery", 'must be "realtime" or "batch"');
-  const batchSize = o.batchSize === undefined ? 6 : o.batchSize;
-  if (!wholeIn(batchSize, 1, MAX_BATCH)) return bad("batchSize", "must be a whole number from 1 to " + MAX_BATCH);
-  const queueBudgetBytes = o.queueBudgetBytes === undefined ? 32768 : o.queueBudgetBytes;
-  if (!wholeIn(queueBudgetBytes, MIN_QUEUE_BYTES, MAX_QUEUE_BYTES)) return bad("queueBudgetBytes", "must be a whole number from " + MIN_QUEUE_BYTES + " to " + MAX_QUEUE_BYTES);
-  const budget = queueBudgetBytes as number;
-  const queueSegmentBytes = o.queueSegmentBytes === undefined ? Math.min(2048, Math.floor(budget / 4)) : o.queueSegmentBytes;
-  if (!wholeIn(queueSegmentBytes, 256, budget / 2)) return bad("queueSegmentBytes", "must be a whole number from 256 to half of queueBudgetBytes");
-  const maxPostsPerCycle = o.maxPostsPerCycle === undefined ? 4 : o.maxPostsPerCycle;
-  if (!wholeIn(maxPostsPerCycle, 1, 50)) return bad("maxPostsPerCycle", "must be a whole number from 1 to 50");
-
-  const otaUrl = o.otaUrl === undefined ? "" : o.otaUrl;
-  if (typeof otaUrl !== "string" || (otaUrl !== "" && otaUrl.indexOf("https://") !== 0 && otaUrl.indexOf("http://") !== 0)) return bad("otaUrl", "must be an http(s) URL or absent");
-  const otaEveryCycles = o.otaEveryCycles === undefined ? 24 : o.otaEveryCycles;
-  if (!wholeIn(otaEveryCycles, 1, 100000)) return bad("otaEveryCycles", "must be a whole number from 1 to 100000");
-  const otaChunkBytes = o.otaChunkBytes === undefined ? 4096 : o.otaChunkBytes;
-  if (!wholeIn(otaChunkBytes, 256, 16384)) return bad("otaChunkBytes", "must be a whole number from 256 to 16384");
-  const otaTrialBoots = o.otaTrialBoots === undefined ? 3 : o.otaTrialBoots;
-  if (!wholeIn(otaTrialBoots, 1, 20)) return bad("otaTrialBoots", "must be a whole number from 1 to 20");
-
+  const c: Obj = {};
+  error = error || (isObject(o) ? check(o as Obj, c) : "not a JSON object");
+  if (error) return { ok: false, error: "iot.json: " + error };
   const warnings: string[] = [];
-  for (const k in o) if (KNOWN.indexOf(k) < 0) warnings.push("iot.json: unknown key " + k + " ignored");
-
-  const config: DeviceConfig = {
-    productKey: productKey,
-    deviceName: deviceName,
-    deviceSecret: o.deviceSecret as string,
-    endpoint: endpoint,
-    signMethod: signMethod,
-    clientId: clientId,
-    intervalSec: intervalSec,
-    dhtPin: dhtPin,
-    deepSleep: deepSleep,
-    logLevel: logLevel,
-    delivery: delivery,
-    batchSize: batchSize as number,
-    queueBudgetBytes: budget,
-    queueSegmentBytes: queueSegmentBytes as number,
-    maxPostsPerCycle: maxPostsPerCycle as number,
-    otaUrl: otaUrl,
-    otaEveryCycles: otaEveryCycles as number,
-    otaChunkBytes: otaChunkBytes as number,
-    otaTrialBoots: otaTrialBoots as number,
-  };
-  if (wifi) config.wifi = wifi;
-  return { ok: true, config: config, warnings: warnings };
+  // Every known key is in `c` now (wifi only when given): the others are typos or stale keys. `c` is
+  // our own object with only table keys, so its hasOwnProperty is the real one; Espruino has no
+  // Object.prototype.hasOwnProperty.call.
+  // eslint-disable-next-line no-prototype-builtins
+  for (const k in o as Obj) if (!c.hasOwnProperty(k)) warnings.push("iot.json: unknown key " + k + " ignored");
+  return { ok: true, config: c as unknown as DeviceConfig, warnings: warnings };
 }

@@ -71,24 +71,30 @@ describe("firmware/config parseConfig", () => {
     assert.match((parseConfig("{nope") as { error: string }).error, /not valid JSON/);
     assert.match((parseConfig("[1]") as { error: string }).error, /not a JSON object/);
     assert.match(errorOf({ deviceName: "d", deviceSecret: "s" }), /^iot\.json: productKey is missing$/);
-    assert.match(errorOf({ ...base, deviceName: "" }), /deviceName must be a non-empty string/);
-    assert.match(errorOf({ ...base, deviceSecret: 12 }), /deviceSecret must be a non-empty string/);
+    assert.match(errorOf({ ...base, deviceName: "" }), /^iot\.json: deviceName must be 1\.\.64 printable chars without '\/' or spaces$/);
+    assert.match(errorOf({ ...base, productKey: "x".repeat(65) }), /^iot\.json: productKey must be 1\.\.64 printable chars/);
+    assert.match(errorOf({ ...base, deviceSecret: 12 }), /^iot\.json: deviceSecret must be a non-empty string$/);
+    assert.match(errorOf({ ...base, deviceSecret: "" }), /^iot\.json: deviceSecret must be a non-empty string$/);
     assert.match(errorOf({ ...base, deviceName: "a/b" }), /deviceName/);
-    assert.match(errorOf({ ...base, endpoint: "ftp://x" }), /endpoint must start with/);
-    assert.match(errorOf({ ...base, endpoint: "https://x/auth" }), /endpoint must not have a path/);
-    assert.match(errorOf({ ...base, endpoint: "https://x:0" }), /endpoint has a bad port/);
-    assert.match(errorOf({ ...base, endpoint: "https://:80" }), /endpoint has no valid host/);
+    // One text for every way an endpoint can be wrong: it shows the form that is expected.
+    const endpointError = /^iot\.json: endpoint must be http\(s\):\/\/host\[:port\] with no path$/;
+    for (const v of ["ftp://x", "x.example.com", "https://x/auth", "https://x//", "https://x?a=1", "https://x:0", "https://x:65536", "https://x:80:1", "https://x:8o", "https://:80", "https://a b", 5]) {
+      assert.match(errorOf({ ...base, endpoint: v }), endpointError, "endpoint " + v);
+    }
+    for (const v of ["https://x", "http://x:1", "https://x:65535/", "http://10.0.0.2:8080"]) assert.ok(parse({ ...base, endpoint: v }).ok, v);
     assert.match(errorOf({ ...base, signMethod: "sha1" }), /signMethod must be one of hmacsha1, hmacmd5, hmacsha256/);
-    assert.match(errorOf({ ...base, clientId: "x".repeat(65) }), /clientId/);
-    assert.match(errorOf({ ...base, intervalSec: "60" }), /intervalSec/);
-    assert.match(errorOf({ ...base, intervalSec: 1 }), /intervalSec/);
-    assert.match(errorOf({ ...base, intervalSec: 2.5 }), /intervalSec/);
-    assert.match(errorOf({ ...base, dhtPin: 4 }), /dhtPin/);
-    assert.match(errorOf({ ...base, wifi: "lab" }), /wifi must be an object/);
-    assert.match(errorOf({ ...base, wifi: { password: "x" } }), /wifi\.ssid/);
-    assert.match(errorOf({ ...base, wifi: { ssid: "x", password: 5 } }), /wifi\.password/);
-    assert.match(errorOf({ ...base, deepSleep: "yes" }), /deepSleep/);
-    assert.match(errorOf({ ...base, logLevel: "X" }), /logLevel/);
+    for (const v of ["x".repeat(65), "", 5]) assert.match(errorOf({ ...base, clientId: v }), /^iot\.json: clientId must be a string of 1\.\.64 chars$/);
+    assert.ok(parse({ ...base, clientId: "x".repeat(64) }).ok);
+    for (const v of ["60", 1, 2.5, 86401, null]) assert.match(errorOf({ ...base, intervalSec: v }), /^iot\.json: intervalSec must be a whole number from 2 to 86400$/);
+    for (const v of [2, 86400]) assert.ok(parse({ ...base, intervalSec: v }).ok);
+    for (const v of [4, "", "D123456789"]) assert.match(errorOf({ ...base, dhtPin: v }), /^iot\.json: dhtPin must be a string of 1\.\.8 chars$/);
+    for (const v of ["lab", null, ["lab"]]) assert.match(errorOf({ ...base, wifi: v }), /^iot\.json: wifi must be an object \{ssid, password\}$/);
+    assert.match(errorOf({ ...base, wifi: { password: "x" } }), /^iot\.json: wifi\.ssid must be a string of 1\.\.32 chars$/);
+    assert.match(errorOf({ ...base, wifi: { ssid: "x".repeat(33) } }), /^iot\.json: wifi\.ssid /);
+    assert.match(errorOf({ ...base, wifi: { ssid: "x", password: 5 } }), /^iot\.json: wifi\.password must be a string of 0\.\.64 chars$/);
+    assert.match(errorOf({ ...base, wifi: { ssid: "x", password: "p".repeat(65) } }), /^iot\.json: wifi\.password /);
+    for (const v of ["yes", 1, null]) assert.match(errorOf({ ...base, deepSleep: v }), /^iot\.json: deepSleep must be one of true, false$/);
+    for (const v of ["X", "i", "EW", 1]) assert.match(errorOf({ ...base, logLevel: v }), /^iot\.json: logLevel must be one of E, W, I, D$/);
   });
 
   it("checks the store-and-forward keys", () => {
@@ -102,12 +108,15 @@ describe("firmware/config parseConfig", () => {
     const small = parse({ ...base, queueBudgetBytes: 1500 });
     assert.ok(small.ok);
     assert.equal(small.config.queueSegmentBytes, 375, "default segment: a quarter of a small budget");
-    assert.match(errorOf({ ...base, delivery: "bulk" }), /^iot\.json: delivery must be "realtime" or "batch"/);
-    for (const v of [0, 101, 2.5, "6"]) assert.match(errorOf({ ...base, batchSize: v }), /^iot\.json: batchSize /);
-    for (const v of [1023, 1048577, "16k"]) assert.match(errorOf({ ...base, queueBudgetBytes: v }), /^iot\.json: queueBudgetBytes /);
-    for (const v of [255, 8193]) assert.match(errorOf({ ...base, queueBudgetBytes: 16384, queueSegmentBytes: v }), /^iot\.json: queueSegmentBytes /);
-    assert.match(errorOf({ ...base, queueBudgetBytes: 2048, queueSegmentBytes: 2048 }), /queueSegmentBytes must be .* half of queueBudgetBytes/);
-    for (const v of [0, 51, true]) assert.match(errorOf({ ...base, maxPostsPerCycle: v }), /^iot\.json: maxPostsPerCycle /);
+    assert.match(errorOf({ ...base, delivery: "bulk" }), /^iot\.json: delivery must be one of realtime, batch$/);
+    for (const v of [0, 101, 2.5, "6"]) assert.match(errorOf({ ...base, batchSize: v }), /^iot\.json: batchSize must be a whole number from 1 to 100$/);
+    for (const v of [1023, 1048577, "16k"]) assert.match(errorOf({ ...base, queueBudgetBytes: v }), /^iot\.json: queueBudgetBytes must be a whole number from 1024 to 1048576$/);
+    // The segment's upper bound is half of the budget given: the error shows that number.
+    for (const v of [255, 8193, 300.5]) assert.match(errorOf({ ...base, queueBudgetBytes: 16384, queueSegmentBytes: v }), /^iot\.json: queueSegmentBytes must be a whole number from 256 to 8192$/);
+    assert.ok(parse({ ...base, queueBudgetBytes: 16384, queueSegmentBytes: 8192 }).ok);
+    assert.match(errorOf({ ...base, queueBudgetBytes: 2048, queueSegmentBytes: 2048 }), /^iot\.json: queueSegmentBytes must be a whole number from 256 to 1024$/);
+    assert.match(errorOf({ ...base, queueBudgetBytes: 1025, queueSegmentBytes: 513 }), /^iot\.json: queueSegmentBytes must be a whole number from 256 to 512$/);
+    for (const v of [0, 51, true]) assert.match(errorOf({ ...base, maxPostsPerCycle: v }), /^iot\.json: maxPostsPerCycle must be a whole number from 1 to 50$/);
   });
 
   it("checks the OTA keys", () => {
@@ -118,10 +127,29 @@ describe("firmware/config parseConfig", () => {
     assert.equal(r.config.otaChunkBytes, 1024);
     assert.equal(r.config.otaTrialBoots, 2);
     assert.deepEqual(r.warnings, []);
-    for (const v of ["ftp://x/m.json", "manifest.json", 5]) assert.match(errorOf({ ...base, otaUrl: v }), /^iot\.json: otaUrl /);
-    for (const v of [0, 1.5, "24"]) assert.match(errorOf({ ...base, otaEveryCycles: v }), /^iot\.json: otaEveryCycles /);
-    for (const v of [255, 16385]) assert.match(errorOf({ ...base, otaChunkBytes: v }), /^iot\.json: otaChunkBytes /);
-    for (const v of [0, 21]) assert.match(errorOf({ ...base, otaTrialBoots: v }), /^iot\.json: otaTrialBoots /);
+    for (const v of ["ftp://x/m.json", "manifest.json", 5, ["https://x/m.json"]]) assert.match(errorOf({ ...base, otaUrl: v }), /^iot\.json: otaUrl must be an http\(s\) URL or absent$/);
+    for (const v of [0, 1.5, "24", 100001]) assert.match(errorOf({ ...base, otaEveryCycles: v }), /^iot\.json: otaEveryCycles must be a whole number from 1 to 100000$/);
+    for (const v of [255, 16385]) assert.match(errorOf({ ...base, otaChunkBytes: v }), /^iot\.json: otaChunkBytes must be a whole number from 256 to 16384$/);
+    for (const v of [0, 21]) assert.match(errorOf({ ...base, otaTrialBoots: v }), /^iot\.json: otaTrialBoots must be a whole number from 1 to 20$/);
+  });
+
+  it("refuses a sign method this build leaves out, and says how to build it in", () => {
+    // firmware/crypto/hmac.ts reads the build's SIGN_* defines as globals; unset means built in.
+    const g = globalThis as { SIGN_HMACMD5?: boolean };
+    g.SIGN_HMACMD5 = false;
+    try {
+      assert.equal(errorOf({ ...base, signMethod: "hmacmd5" }), "iot.json: signMethod must be built into this firmware: build with --sign-methods hmacmd5");
+      assert.ok(parse({ ...base, signMethod: "hmacsha256" }).ok);
+    } finally {
+      delete g.SIGN_HMACMD5;
+    }
+    assert.ok(parse({ ...base, signMethod: "hmacmd5" }).ok);
+  });
+
+  it("checks the required keys first, then the rest", () => {
+    assert.match(errorOf({ deviceName: "d", deviceSecret: "s", intervalSec: 0 }), /^iot\.json: productKey is missing$/);
+    assert.match(errorOf({ ...base, deviceSecret: undefined }), /^iot\.json: deviceSecret is missing$/);
+    assert.match(errorOf({ ...base, endpoint: "x", intervalSec: 0 }), /^iot\.json: endpoint /);
   });
 
   it("never puts the secret in an error", () => {
