@@ -32,6 +32,22 @@ export interface Reading {
   humidity: number | null;
 }
 
+/**
+ * Check results of a post that carried readings already stored. A reading is identified, as in a
+ * time-series store, by (device, property time): the same values again are a repeat (a device's
+ * resend after a reply it never heard) and are not stored twice; other values at a stored time
+ * are kept and flagged as a conflict. Each result ends with the property times, comma-separated.
+ */
+export const REPEAT_CHECK = "repeat of an already stored reading, not stored again: time ";
+export const CONFLICT_CHECK = "conflict: other values already stored for the same time, both kept: time ";
+
+/** Property times a message's checks name as repeats (`REPEAT_CHECK`). */
+export function repeatTimes(checks: string[]): number[] {
+  const out: number[] = [];
+  for (const c of checks) if (c.startsWith(REPEAT_CHECK)) for (const t of c.slice(REPEAT_CHECK.length).split(",")) out.push(Number(t));
+  return out;
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS devices (
   productKey TEXT NOT NULL, deviceName TEXT NOT NULL, deviceSecret TEXT NOT NULL,
@@ -75,6 +91,7 @@ export function openStore(dataDir: string) {
       "SELECT topic, payload, code, messageId, time, kind, checks FROM messages WHERE productKey = ? AND deviceName = ? ORDER BY id DESC LIMIT ?",
     ),
     messageCount: db.prepare("SELECT COUNT(*) AS n FROM messages WHERE productKey = ? AND deviceName = ?"),
+    readingsAt: db.prepare("SELECT temperature, humidity FROM readings WHERE productKey = ? AND deviceName = ? AND time = ?"),
     addReading: db.prepare("INSERT INTO readings (productKey, deviceName, time, temperature, humidity) VALUES (?, ?, ?, ?, ?)"),
     readings: db.prepare(
       "SELECT time, temperature, humidity FROM (SELECT id, time, temperature, humidity FROM readings WHERE productKey = ? AND deviceName = ? ORDER BY time DESC, id DESC LIMIT ?) ORDER BY time, id",
@@ -96,10 +113,27 @@ export function openStore(dataDir: string) {
   if (stored) nextMessageId = BigInt(stored.value);
   else nextMessageId = (1n << 59n) + (randomBytes(8).readBigUInt64BE(0) & ((1n << 55n) - 1n));
 
-  const insertMessage = db.transaction((pk: string, dn: string, m: MessageRecord, readings: Reading[]) => {
+  // Returns the readings stored (repeats left out); repeats and conflicts are added to m.checks.
+  // Readings at `platformTime` came without a time (the platform stamped them): nothing identifies those.
+  const insertMessage = db.transaction((pk: string, dn: string, m: MessageRecord, readings: Reading[], platformTime?: number): Reading[] => {
+    const stored: Reading[] = [];
+    const repeats: number[] = [];
+    const conflicts: number[] = [];
+    for (const r of readings) {
+      const there = r.time === platformTime ? [] : (q.readingsAt.all(pk, dn, r.time) as { temperature: number | null; humidity: number | null }[]);
+      if (there.some((x) => x.temperature === r.temperature && x.humidity === r.humidity)) {
+        repeats.push(r.time);
+        continue;
+      }
+      if (there.length) conflicts.push(r.time);
+      q.addReading.run(pk, dn, r.time, r.temperature, r.humidity);
+      stored.push(r);
+    }
+    if (repeats.length) m.checks.push(REPEAT_CHECK + repeats.join(","));
+    if (conflicts.length) m.checks.push(CONFLICT_CHECK + conflicts.join(","));
     q.addMessage.run(pk, dn, m.topic, m.payload, m.code, m.messageId, m.time, m.kind, JSON.stringify(m.checks));
-    for (const r of readings) q.addReading.run(pk, dn, r.time, r.temperature, r.humidity);
     if (m.messageId !== null) q.setMeta.run("nextMessageId", String(nextMessageId));
+    return stored;
   });
 
   return {
@@ -131,8 +165,10 @@ export function openStore(dataDir: string) {
       nextMessageId += 1n;
       return String(id);
     },
-    addMessage(pk: string, dn: string, m: MessageRecord, readings: Reading[]): void {
-      insertMessage(pk, dn, m, readings);
+    /** Stores the message and its readings; a repeat of a stored reading is noted in `m.checks`, not stored
+     * (readings at `platformTime` carried no time of their own and are always new). Returns the readings stored. */
+    addMessage(pk: string, dn: string, m: MessageRecord, readings: Reading[], platformTime?: number): Reading[] {
+      return insertMessage(pk, dn, m, readings, platformTime);
     },
     messages(pk: string, dn: string, limit = 100): MessageRecord[] {
       const rows = q.messages.all(pk, dn, limit) as (Omit<MessageRecord, "checks"> & { checks: string })[];

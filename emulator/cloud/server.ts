@@ -170,8 +170,9 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
   }
 
   function storeMessage(pk: string, dn: string, m: MessageRecord, readings: Reading[]): void {
-    store.addMessage(pk, dn, m, readings);
-    broadcast("message", { productKey: pk, deviceName: dn, message: m, readings });
+    // Readings without a time of their own got m.time: the platform cannot tell a repeat of those.
+    const stored = store.addMessage(pk, dn, m, readings, m.time);
+    broadcast("message", { productKey: pk, deviceName: dn, message: m, readings: stored });
   }
 
   /** Replies like the platform: HTTP 200, JSON body with the code. */

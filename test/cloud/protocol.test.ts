@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Cloud, startCloud } from "../../emulator/cloud/server";
+import { CONFLICT_CHECK, REPEAT_CHECK, repeatTimes } from "../../emulator/cloud/db";
 import { Device, auth, authFields, codeOf, propertyPost, publish, send, sign, token } from "./client";
 
 const MIN = 60 * 1000;
@@ -262,7 +263,7 @@ describe("local IoT Platform: device protocol", function () {
       const topic = `/sys/${dev.productKey}/${dev.deviceName}/thing/event/property/history/post`;
       const method = "thing.event.property.history.post";
       const id = `{"productKey":"${dev.productKey}","deviceName":"${dev.deviceName}"}`;
-      const good = `{"id":"12","version":"1.0","method":"${method}","params":[{"identity":${id},"properties":[{"temperature":{"value":19.5,"time":${clock - 60000}}},{"humidity":{"value":55.0,"time":${clock - 60000}}}]}]}`;
+      const good = `{"id":"12","version":"1.0","method":"${method}","params":[{"identity":${id},"properties":[{"temperature":{"value":19.5,"time":${clock - 59000}}},{"humidity":{"value":55.0,"time":${clock - 59000}}}]}]}`;
       assert.deepEqual(await checksOf(topic, good), []);
       const otherId = `{"productKey":"${dev.productKey}","deviceName":"someone-else"}`;
       const bad = `{"id":"13","version":"1.0","method":"${method}","params":[{"identity":${otherId},"properties":[{"temperature":{"value":19.5}}]}]}`;
@@ -270,6 +271,91 @@ describe("local IoT Platform: device protocol", function () {
       assert.match(c.join(), /identity/);
       assert.match(c.join(), /"time" missing/);
       assert.match((await checksOf(topic, `{"id":"14","version":"1.0","method":"${method}","params":{}}`)).join(), /array/);
+    });
+  });
+
+  describe("repeats of stored readings (a reading is identified by device and property time)", () => {
+    let tok: string;
+    let d: Device;
+    before(async () => {
+      clock += 60 * 1000;
+      d = cloud.registerDevice("a1testPK001", "repeat-1");
+      tok = await token(cloud.httpsUrl, d, "hmacsha1");
+    });
+    const historyTopic = () => `/sys/${d.productKey}/${d.deviceName}/thing/event/property/history/post`;
+    const history = (id: string, rows: [number, string, string][]) =>
+      `{"id":"${id}","version":"1.0","method":"thing.event.property.history.post","params":[{"identity":{"productKey":"${d.productKey}","deviceName":"${d.deviceName}"},"properties":[` +
+      rows.map(([t, c, h]) => `{"temperature":{"value":${c},"time":${t}}},{"humidity":{"value":${h},"time":${t}}}`).join(",") +
+      "]}]}";
+    async function post(topic: string, payload: string): Promise<string[]> {
+      const r = await publish(cloud.httpsUrl, tok, topic, payload);
+      assert.equal(codeOf(r), 0, "a repeat is accepted like any post (the device must hear code 0 to drop it)");
+      assert.match(r.text, /"messageId":[0-9]+/);
+      const m = cloud.messages(d.productKey, d.deviceName)[0];
+      assert.equal(m.payload, payload, "logged as received");
+      return m.checks;
+    }
+    async function stored(): Promise<{ time: number; temperature: number | null; humidity: number | null }[]> {
+      const r = await send(`${cloud.httpUrl}/api/devices/${d.productKey}/${d.deviceName}`, "GET", {});
+      return (JSON.parse(r.text) as { readings: { time: number; temperature: number | null; humidity: number | null }[] }).readings;
+    }
+
+    it("a property post resent with the same time and values is logged as a repeat and stored once", async () => {
+      const t = clock - 5000;
+      const p = propertyPost(d, "41", `{"temperature":{"value":21.5,"time":${t}},"humidity":{"value":48.0,"time":${t}}}`);
+      assert.deepEqual(await post(p.topic, p.payload), []);
+      clock += 30000;
+      const again = await post(p.topic, p.payload);
+      assert.deepEqual(again, [REPEAT_CHECK + t]);
+      assert.deepEqual(repeatTimes(again), [t]);
+      assert.deepEqual(await stored(), [{ time: t, temperature: 21.5, humidity: 48 }], "the chart shows it once");
+      const state = JSON.parse((await send(`${cloud.httpUrl}/api/state`, "GET", {})).text) as { devices: { deviceName: string; latest: unknown; messageCount: number }[] };
+      const me = state.devices.find((x) => x.deviceName === d.deviceName)!;
+      assert.deepEqual(me.latest, { time: t, temperature: 21.5, humidity: 48 });
+      assert.equal(me.messageCount, 2, "both posts are in the message log");
+    });
+
+    it("a history post resent with one more reading: the known ones are repeats, the new one is stored", async () => {
+      const t1 = clock - 120000;
+      const t2 = clock - 60000;
+      const t3 = clock - 1000;
+      assert.deepEqual(await post(historyTopic(), history("50", [[t1, "20.1", "40.0"], [t2, "20.2", "40.5"]])), []);
+      const c = await post(historyTopic(), history("50", [[t1, "20.1", "40.0"], [t2, "20.2", "40.5"], [t3, "20.3", "41.0"]]));
+      assert.deepEqual(c, [REPEAT_CHECK + t1 + "," + t2]);
+      const mine = (await stored()).filter((x) => [t1, t2, t3].includes(x.time));
+      assert.deepEqual(mine.map((x) => x.time), [t1, t2, t3]);
+    });
+
+    it("other values at a stored time are kept and flagged as a conflict, not taken for a repeat", async () => {
+      const t = clock - 30000;
+      const p = propertyPost(d, "60", `{"temperature":{"value":19.0,"time":${t}},"humidity":{"value":50.0,"time":${t}}}`);
+      assert.deepEqual(await post(p.topic, p.payload), []);
+      const q = propertyPost(d, "61", `{"temperature":{"value":19.5,"time":${t}},"humidity":{"value":50.0,"time":${t}}}`);
+      const c = await post(q.topic, q.payload);
+      assert.deepEqual(c, [CONFLICT_CHECK + t]);
+      assert.deepEqual(repeatTimes(c), []);
+      assert.deepEqual((await stored()).filter((x) => x.time === t).map((x) => x.temperature), [19.0, 19.5]);
+    });
+
+    it("readings without a time of their own (stamped by the platform on arrival) are never taken for repeats", async () => {
+      const p = propertyPost(d, "80", '{"temperature":23.0,"humidity":44.0}');
+      assert.deepEqual(await post(p.topic, p.payload), []);
+      clock += 1000;
+      assert.deepEqual(await post(p.topic, p.payload), [], "the platform cannot know it is the same reading");
+      assert.equal((await stored()).filter((x) => x.temperature === 23).length, 2);
+    });
+
+    it("the same values at another time, or from another device, are new readings", async () => {
+      const t = clock - 10000;
+      const p = propertyPost(d, "70", `{"temperature":{"value":22.0,"time":${t}},"humidity":{"value":45.0,"time":${t}}}`);
+      assert.deepEqual(await post(p.topic, p.payload), []);
+      const q = propertyPost(d, "70", `{"temperature":{"value":22.0,"time":${t + 1}},"humidity":{"value":45.0,"time":${t + 1}}}`);
+      assert.deepEqual(await post(q.topic, q.payload), [], "same id and values, other time: a new reading");
+      const other = cloud.registerDevice("a1testPK001", "repeat-2");
+      const otherTok = await token(cloud.httpsUrl, other, "hmacsha1");
+      const o = propertyPost(other, "70", `{"temperature":{"value":22.0,"time":${t}},"humidity":{"value":45.0,"time":${t}}}`);
+      assert.equal(codeOf(await publish(cloud.httpsUrl, otherTok, o.topic, o.payload)), 0);
+      assert.deepEqual(cloud.messages(other.productKey, other.deviceName)[0].checks, []);
     });
   });
 
