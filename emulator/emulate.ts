@@ -54,7 +54,7 @@ const program = new Command()
     console.log(
       `${report.minutes} min${report.fast ? " (fast)" : ""}${report.scenario ? " scenario " + report.scenario : ""}: ` +
         `readings ${report.readings}, published ${report.published}, lost ${report.lost}, pending ${report.pending}, ` +
-        `duplicates ${report.duplicates}, madeUp ${report.madeUp}, auths ${report.auths}, requests ${report.requests}, ` +
+        `duplicates ${report.duplicates}, resends ${report.resends}, madeUp ${report.madeUp}, auths ${report.auths}, requests ${report.requests}, ` +
         `TLS ${report.tlsHandshakes}, reboots ${report.reboots}, errors ${JSON.stringify(report.errorsByCode)}; ` +
         `${report.wallMs} ms wall` + (o.report ? "; report in " + o.report : ""),
     );

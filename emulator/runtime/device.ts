@@ -39,6 +39,8 @@ export interface DeviceOptions {
 
 export interface DeviceStats {
   boots: number;
+  /** Emulated wall time of each boot: readings taken in different boots are different readings. */
+  bootWallMs: number[];
   bootsByCause: Record<string, number>;
   deepSleeps: number;
   sleptMs: number;
@@ -108,7 +110,7 @@ export class Device {
   constructor(private opts: DeviceOptions) {
     this.sched = opts.sched;
     this.flash = opts.flash;
-    this.stats = { boots: 0, bootsByCause: {}, deepSleeps: 0, sleptMs: 0, uncaught: 0, refused: null, wifiConnects: 0, net: newNetStats() };
+    this.stats = { boots: 0, bootWallMs: [], bootsByCause: {}, deepSleeps: 0, sleptMs: 0, uncaught: 0, refused: null, wifiConnects: 0, net: newNetStats() };
     this.pins = new Pins(
       {
         sched: this.sched,
@@ -240,6 +242,7 @@ export class Device {
   private boot(cause: string, wake: number, keepClockFrom?: number, file?: string): void {
     this.end();
     this.stats.boots++;
+    this.stats.bootWallMs.push(this.sched.wallMs());
     this.stats.bootsByCause[cause] = (this.stats.bootsByCause[cause] || 0) + 1;
     const now = this.sched.now();
     const l: Life = {

@@ -2,6 +2,7 @@
 // platform (its stored messages) and what went over the wire (the runtime's socket counters);
 // never the firmware's own word.
 import type { Frame } from "../sensor/sim";
+import { repeatTimes } from "../cloud/db";
 import type { DeviceStats } from "./device";
 import type { OtaReport } from "./ota-run";
 
@@ -13,6 +14,10 @@ export interface Sample {
   humidity?: number;
   /** When the platform received it (platform clock). */
   receivedAt: number;
+  /** Alink id of the post that carried it. */
+  id?: string;
+  /** The platform recognised it as a repeat of a reading it had stored (same time and values) and did not store it again. */
+  repeat?: boolean;
 }
 
 /** A reading: the frames the sensor answered within one read (driver retries, filters). */
@@ -28,6 +33,8 @@ export interface MessageLike {
   code: number;
   time: number;
   kind?: string;
+  /** The platform's check results (repeats of stored readings are noted there). */
+  checks?: string[];
 }
 
 export interface Report {
@@ -44,8 +51,14 @@ export interface Report {
   lost: number;
   /** Recent readings not (yet) arrived. */
   pending: number;
-  /** Extra arrivals of a reading already published. */
+  /**
+   * Readings the platform stored twice, from its records: the same time and values stored again
+   * (a repeat it failed to recognise), or, for readings sent without a time (which the platform
+   * stamps on arrival and cannot recognise), the same Alink id and values stored again. Must be 0.
+   */
   duplicates: number;
+  /** Readings that arrived again (a resend after a reply the device never heard: at-least-once) and that the platform recognised as repeats of stored readings, so stored once. */
+  resends: number;
   /** Published values that match no frame the sensor sent. */
   madeUp: number;
   /** Largest |published - frame value| and |published - simulated climate| over matched samples. */
@@ -87,22 +100,24 @@ function timeOf(v: unknown): number | undefined {
   return v && typeof v === "object" && typeof (v as { time?: unknown }).time === "number" ? (v as { time: number }).time : undefined;
 }
 
-/** Readings in accepted property/history posts. */
+/** Readings in accepted property/history posts, oldest message first, with the platform's repeat verdict. */
 export function samplesOf(messages: MessageLike[]): Sample[] {
   const out: Sample[] = [];
-  for (const m of messages) {
+  for (const m of messages.slice().sort((a, b) => a.time - b.time)) {
     if (m.code !== 0) continue;
-    let j: { method?: string; params?: unknown };
+    let j: { id?: unknown; method?: string; params?: unknown };
     try {
       j = JSON.parse(m.payload);
     } catch {
       continue;
     }
+    const repeats = repeatTimes(m.checks || []);
     const add = (props: Record<string, unknown>) => {
       const t = props.temperature;
       const h = props.humidity;
       if (t === undefined && h === undefined) return;
-      out.push({ time: timeOf(t) ?? timeOf(h), temperature: num(t), humidity: num(h), receivedAt: m.time });
+      const time = timeOf(t) ?? timeOf(h);
+      out.push({ time, temperature: num(t), humidity: num(h), receivedAt: m.time, id: String(j.id), repeat: time !== undefined && repeats.includes(time) });
     };
     if (Array.isArray(j.params)) {
       // history post: per entry a list of property objects; group values by their time
@@ -123,13 +138,34 @@ export function samplesOf(messages: MessageLike[]): Sample[] {
   return out;
 }
 
-/** Groups valid frames into readings: a gap over `gapMs` starts a new one. */
-export function sessionsOf(frames: Frame[], gapMs = 30000): Session[] {
+/** Counts from the platform's records: readings it stored twice (`duplicates`) and repeats it recognised (`resends`). */
+export function deliveryCounts(samples: Sample[]): { duplicates: number; resends: number } {
+  const seen = new Set<string>();
+  let duplicates = 0;
+  let resends = 0;
+  for (const x of samples) {
+    if (x.repeat) {
+      resends++;
+      continue;
+    }
+    // a reading without a time is known by the Alink id of its post (ids are unique per device)
+    const k = (x.time ? "t" + x.time : "id" + x.id) + "/" + x.temperature + "/" + x.humidity;
+    if (seen.has(k)) duplicates++;
+    seen.add(k);
+  }
+  return { duplicates, resends };
+}
+
+/**
+ * Groups valid frames into readings: a gap over `gapMs` starts a new one, and so does a boot
+ * (`bootWallMs`): a read right after a reboot is a new reading, however close to the last one.
+ */
+export function sessionsOf(frames: Frame[], gapMs = 30000, bootWallMs: number[] = []): Session[] {
   const out: Session[] = [];
   for (const f of frames) {
     if (f.corrupted) continue;
     const last = out[out.length - 1];
-    if (last && f.wallMs - last.endMs <= gapMs) {
+    if (last && f.wallMs - last.endMs <= gapMs && !bootWallMs.some((b) => b > last.endMs && b <= f.wallMs)) {
       last.frames.push(f);
       last.endMs = f.wallMs;
     } else out.push({ startMs: f.wallMs, endMs: f.wallMs, frames: [f], matched: 0 });
@@ -151,19 +187,18 @@ function fits(s: Session, x: Sample): boolean {
 
 export interface MatchResult {
   sessions: Session[];
-  duplicates: number;
   madeUp: Sample[];
   maxValueError: number;
   maxClimateErrorC: number;
 }
 
-export function match(frames: Frame[], samples: Sample[], gapMs = 30000): MatchResult {
-  const sessions = sessionsOf(frames, gapMs);
+/** Matches the readings the platform stored (repeats left out) to the sensor's readings. */
+export function match(frames: Frame[], samples: Sample[], gapMs = 30000, bootWallMs: number[] = []): MatchResult {
+  const sessions = sessionsOf(frames, gapMs, bootWallMs);
   const madeUp: Sample[] = [];
-  let duplicates = 0;
   let maxValueError = 0;
   let maxClimateErrorC = 0;
-  const sorted = samples.slice().sort((a, b) => (a.time || a.receivedAt) - (b.time || b.receivedAt));
+  const sorted = samples.filter((x) => !x.repeat).sort((a, b) => (a.time || a.receivedAt) - (b.time || b.receivedAt));
   for (const x of sorted) {
     const cands = sessions.filter((s) => fits(s, x));
     if (!cands.length) {
@@ -173,7 +208,6 @@ export function match(frames: Frame[], samples: Sample[], gapMs = 30000): MatchR
     const free = cands.filter((s) => !s.matched);
     const key = (s: Session) => (x.time ? Math.abs(s.startMs - x.time) : s.startMs);
     const pick = (free.length ? free : cands).sort((a, b) => key(a) - key(b))[0];
-    if (pick.matched) duplicates++;
     pick.matched++;
     const f = pick.frames[pick.frames.length - 1];
     if (x.temperature !== undefined) {
@@ -182,7 +216,7 @@ export function match(frames: Frame[], samples: Sample[], gapMs = 30000): MatchR
     }
     if (x.humidity !== undefined) maxValueError = Math.max(maxValueError, Math.min(...pick.frames.map((g) => Math.abs(g.humidity - x.humidity!))));
   }
-  return { sessions, duplicates, madeUp, maxValueError: round3(maxValueError), maxClimateErrorC: round3(maxClimateErrorC) };
+  return { sessions, madeUp, maxValueError: round3(maxValueError), maxClimateErrorC: round3(maxClimateErrorC) };
 }
 
 function peak(times: number[], windowMs: number): number {
@@ -212,7 +246,9 @@ export function buildReport(a: {
   stats: DeviceStats;
   messages: MessageLike[] | null;
 }): Report {
-  const m = match(a.frames, a.messages ? samplesOf(a.messages) : [], a.gapMs);
+  const samples = a.messages ? samplesOf(a.messages) : [];
+  const m = match(a.frames, samples, a.gapMs, a.stats.bootWallMs);
+  const counts = deliveryCounts(samples);
   const readings = m.sessions.length;
   const published = m.sessions.filter((s) => s.matched).length;
   const unmatched = m.sessions.filter((s) => !s.matched);
@@ -232,7 +268,8 @@ export function buildReport(a: {
     published,
     lost,
     pending: unmatched.length - lost,
-    duplicates: m.duplicates,
+    duplicates: counts.duplicates,
+    resends: counts.resends,
     madeUp: m.madeUp.length,
     maxValueError: m.maxValueError,
     maxClimateErrorC: m.maxClimateErrorC,

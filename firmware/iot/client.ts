@@ -13,11 +13,15 @@ export interface IotClientConfig {
   endpoint: string;
   signMethod: string;
   clientId: string;
-  /** Per request, default 10000. */
+  /** Per request, default REQUEST_TIMEOUT_MS. */
   timeoutMs?: number;
   /** Token lifetime, default 7 days (the platform's); a local platform may use less. */
   tokenTtlMs?: number;
 }
+
+/** Default per request. On an ESP32 the TLS handshake alone takes seconds, and a weak link adds
+ * TCP retransmits (1 s, 2 s, 4 s): giving up sooner turns slow successes into resends. */
+export const REQUEST_TIMEOUT_MS = 20000;
 
 /** `code` 0 on success, the platform's code, or a negative code of ./codes. `retryInMs` present
  * when the same message should be sent again after that delay; absent when it must not be. */
@@ -63,7 +67,7 @@ export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
   const log = hal.log;
   let endpoint = cfg.endpoint;
   while (endpoint.charAt(endpoint.length - 1) === "/") endpoint = endpoint.substr(0, endpoint.length - 1);
-  const timeoutMs = cfg.timeoutMs || 10000;
+  const timeoutMs = cfg.timeoutMs || REQUEST_TIMEOUT_MS;
   const ttlMs = cfg.tokenTtlMs || 604800000;
   // Renew an hour early (a tenth early for short lifetimes) so a post never races the expiry.
   const marginMs = Math.min(3600000, ttlMs / 10);

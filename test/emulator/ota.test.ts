@@ -41,6 +41,8 @@ describe("OTA end to end (dist/firmware.js + dist/boot0.js + local platform upda
     assert.equal(r.refused, null);
     assert.equal(r.madeUp, 0);
     assert.equal(r.lost, 0);
+    // reboots into a new script (and power cuts) neither lose nor double a reading at the platform
+    assert.equal(r.duplicates, 0);
     assert.ok(r.ota && r.versions);
     assert.equal(r.ota.unverifiedBoots, 0, "a boot ran a script that is no complete release");
     return r;

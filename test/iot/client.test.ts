@@ -59,11 +59,11 @@ describe("iot client", () => {
     assert.deepEqual(hal.requests[0], {
       method: "POST", url: ENDPOINT + "/auth", headers: { "Content-Type": "application/json" },
       body: `{"version":"default","clientId":"12345","signmethod":"hmacsha1","sign":"${sign}","productKey":"pk","deviceName":"device"}`,
-      timeoutMs: 10000, maxBodyBytes: 2048,
+      timeoutMs: 20000, maxBodyBytes: 2048,
     });
     assert.deepEqual(hal.requests[1], {
       method: "POST", url: ENDPOINT + "/topic/sys/pk/device/thing/event/property/post",
-      headers: { password: TOKEN, "Content-Type": "application/octet-stream" }, body: PAYLOAD, timeoutMs: 10000, maxBodyBytes: 2048,
+      headers: { password: TOKEN, "Content-Type": "application/octet-stream" }, body: PAYLOAD, timeoutMs: 20000, maxBodyBytes: 2048,
     });
     assert.equal(PAYLOAD, propertyPost("123", { temperature: 23.5, humidity: 61 }));
     assert.deepEqual({ ...c.counters, failuresByCode: undefined }, { requests: 2, auths: 1, publishes: 1, accepted: 1, retries: 0, failuresByCode: undefined });
