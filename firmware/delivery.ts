@@ -19,6 +19,8 @@ import type { Queue, QueueRecord } from "./queue";
 /** The part of the IoT client delivery needs. */
 export interface Publisher {
   publish(topic: string, payload: string, cb: (r: PublishResult) => void): void;
+  /** An /auth whose reply's Date header syncs the clock. */
+  auth(cb: (r: PublishResult) => void): void;
   waitMs(): number;
 }
 
@@ -60,6 +62,8 @@ export function createDelivery(client: Publisher, queue: Queue, opts: DeliveryOp
   const realtime = opts.mode === "realtime";
   // Readings per history post; halved after a batch the platform refused for good, to isolate the bad one.
   let cap = MAX_PROPS;
+  // Whether this boot asked for the time (an /auth answered): then a reading still without one may go so.
+  let timeAsked = false;
 
   /** The next post: records and body, or null when nothing is due. */
   function single(r: QueueRecord) {
@@ -73,8 +77,8 @@ export function createDelivery(client: Publisher, queue: Queue, opts: DeliveryOp
     const due = queue.pending(cap);
     if (!due.length) return null;
     if (due[0].awaitingTime) {
-      // This boot's readings get their times once the clock syncs from a reply: one post of the
-      // freshest reading without a time (off by seconds at most) gets that reply; then wait.
+      // The clock did not sync from the /auth (no Date header): one post of the freshest reading
+      // without a time (the platform stamps it, off by seconds) may bring a Date; then wait.
       return firstPost ? single(fresh || due[0]) : null;
     }
     // A reading whose boot never learnt the time goes alone, without a time (never as 1970).
@@ -114,8 +118,20 @@ export function createDelivery(client: Publisher, queue: Queue, opts: DeliveryOp
     }
     function step() {
       const post = res.posts < opts.maxPostsPerCycle && !client.waitMs() ? nextPost(first, !res.posts) : null;
-      first = null;
       if (!post) return finish();
+      if (post.recs[0].awaitingTime && !timeAsked) {
+        // Learn the time before sending a reading without one: an untimed reading resent after a
+        // lost reply is stamped on arrival again, a duplicate. One /auth per cold boot at most.
+        client.auth(function (r) {
+          res.code = r.code;
+          if (!r.ok) return finish();
+          timeAsked = true;
+          queue.fixTimes();
+          step();
+        });
+        return;
+      }
+      first = null;
       res.posts++;
       client.publish(post.topic, post.body, function (r) {
         res.code = r.code;

@@ -64,6 +64,8 @@ export interface Queue {
   push(params: { [name: string]: number }): QueueRecord | null;
   pending(max: number): QueueRecord[];
   ack(records: QueueRecord[]): void;
+  /** Gives this boot's readings stamped before the clock synced their wall times (the record push returned too). */
+  fixTimes(): void;
   /** Undelivered readings (cheap: no flash read). */
   depth(): number;
   health(): QueueHealth;
@@ -183,6 +185,9 @@ export function openQueue(store: Store, clock: Clock, opts: QueueOptions): Queue
   // This boot's readings stamped with uptime, fixed up (in their files) once the clock syncs.
   let untimedFrom = -1;
   let untimedTo = -1;
+  // The newest of them as push returned it, and its stamp: fixed in place too.
+  let lastRec: QueueRecord | null = null;
+  let lastStamp = "";
 
   function segName(f: number): string {
     return pre + "s" + f;
@@ -288,6 +293,11 @@ export function openQueue(store: Store, clock: Clock, opts: QueueOptions): Queue
       if (store.append(segName(s.f), line)) s.bytes += line.length;
     }
     untimedFrom = -1;
+    if (lastRec) {
+      lastRec.timeMs = resolveMs(lastStamp, off);
+      lastRec.awaitingTime = false;
+      lastRec = null;
+    }
   }
 
   function push(params: { [name: string]: number }): QueueRecord | null {
@@ -323,11 +333,14 @@ export function openQueue(store: Store, clock: Clock, opts: QueueOptions): Queue
     nextSeq = seq + 1;
     // A delivered segment is erased only once a newer one holds the seq counter.
     if (prev && prev !== seg && !prev.p.length) dropSeg(segs.indexOf(prev));
-    if (stamp.charAt(0) === "u") {
+    const rec = { id: id || String(seq), seq: seq, timeMs: resolveMs(stamp, -1), awaitingTime: stamp.charAt(0) === "u", params: params };
+    if (rec.awaitingTime) {
       if (untimedFrom < 0) untimedFrom = seq;
       untimedTo = seq;
+      lastRec = rec;
+      lastStamp = stamp;
     }
-    return { id: id || String(seq), seq: seq, timeMs: resolveMs(stamp, -1), awaitingTime: stamp.charAt(0) === "u", params: params };
+    return rec;
   }
 
   function pending(max: number): QueueRecord[] {
@@ -390,5 +403,5 @@ export function openQueue(store: Store, clock: Clock, opts: QueueOptions): Queue
     return { depth: n, evicted: evicted, corrupt: bad[0], oldestAgeMs: age, bytes: totalBytes() };
   }
 
-  return { push: push, pending: pending, ack: ack, depth: depth, health: health };
+  return { push: push, pending: pending, ack: ack, fixTimes: fixTimes, depth: depth, health: health };
 }

@@ -1,6 +1,6 @@
 // The device side of the Alibaba IoT HTTPS channel over the HAL: lazy auth, token kept in the
 // store across reboots, re-auth and one resend on 20001/20002/20003, backoff, one request in flight.
-import type { Hal, HttpRequest, NetError, HttpResponse } from "../../platform/hal";
+import type { Clock, Hal, HttpRequest, NetError, HttpResponse, Store } from "../../platform/hal";
 import { authBody } from "./auth";
 import { authRequest, parseReply, publishRequest, Reply } from "./http";
 import { BAD_REPLY, BUSY, CONFIG, HELD, LONG_BASE_MS, LONG_CAP_MS, SHORT_BASE_MS, SHORT_CAP_MS, backoffMs, codeAction } from "./codes";
@@ -51,7 +51,9 @@ export interface IotCounters {
 export interface IotClient {
   /** Posts `payload` (a byte string: UTF-8 already; the alink builders give ASCII) to `topic`. */
   publish(topic: string, payload: string, cb: (r: PublishResult) => void): void;
-  /** Ms until the client is willing to send again (backoff); 0 when ready. */
+  /** Authenticates now, token fresh or not, so the reply's `Date` header syncs the clock; calls back like publish. */
+  auth(cb: (r: PublishResult) => void): void;
+  /** Ms until the client is willing to send again (backoff, kept across reboots); 0 when ready. */
   waitMs(): number;
   /** Next Alink `id`: a digit string from a counter kept in the store, unique per device for years. */
   nextId(): string;
@@ -59,7 +61,23 @@ export interface IotClient {
 }
 
 const TOKEN_REC = "iot.token";
-const ID_REC = "iot.msgid";
+/** The id block's limit goes to these in turn: a torn write spoils one, the other keeps a limit no id passed. */
+const ID_RECS = ["iot.msgid", "iot.msgid2"];
+/** Backoff across reboots and deep sleep: `{f: failures in a row, w: wall ms of the earliest retry (0 unknown), c: last code}`. */
+export const HOLD_REC = "iot.hold";
+
+function readHold(store: Store): { [k: string]: number } {
+  try {
+    return JSON.parse(store.read(HOLD_REC) || "{}") || {};
+  } catch {
+    return {}; // torn write: the backoff is forgotten once
+  }
+}
+
+/** Ms left of the stored backoff (at most the long cap); <= 0 when none or the clock is unknown (a cold boot may try once). */
+export function heldMs(store: Store, clock: Clock): number {
+  return clock.synced() ? Math.min(LONG_CAP_MS, (+readHold(store).w || 0) - clock.nowMs()) : 0;
+}
 
 export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
   const clock = hal.clock;
@@ -77,11 +95,13 @@ export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
   let token = "";
   let expMs = 0; // wall ms; 0 = unknown (got while the clock was unsynced): rely on 20001
   let busy = false;
-  let fails = 0;
-  let holdUntil = 0; // uptime ms
-  let lastCode = 0;
+  const hold = readHold(store);
+  let fails = +hold.f || 0;
+  let lastCode = +hold.c || 0;
+  let holdUntil = clock.uptimeMs() + heldMs(store, clock); // uptime ms
   let idNext = 0;
   let idLimit = 0;
+  let idSlot = 0;
 
   try {
     const saved = JSON.parse(store.read(TOKEN_REC) || "{}");
@@ -117,6 +137,8 @@ export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
     const long = action === "hold" || action === "drop";
     const d = backoffMs(fails, long ? LONG_BASE_MS : SHORT_BASE_MS, long ? LONG_CAP_MS : SHORT_CAP_MS, Math.random());
     holdUntil = clock.uptimeMs() + d;
+    // Kept in flash so a wake from deep sleep honours it too (20000 must never loop); failures are rare.
+    store.write(HOLD_REC, JSON.stringify({ f: fails, w: clock.synced() ? clock.nowMs() + d : 0, c: r.code }));
     log(long ? "E" : "W", "iot " + what + " failed: " + r.error + "; next try in " + Math.round(d / 1000) + " s");
     return d;
   }
@@ -180,6 +202,7 @@ export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
     });
   }
 
+  /** `topic` "" only authenticates. */
   function run(topic: string, payload: string, resent: boolean, cb: (r: PublishResult) => void) {
     function fail(r: Reply, action: string, what: string, retryable: boolean) {
       const d = failed(r, action, what);
@@ -188,10 +211,18 @@ export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
       busy = false;
       cb(out);
     }
-    if (!tokenFresh()) {
+    function done(r: Reply) {
+      if (fails) store.erase(HOLD_REC);
+      fails = 0;
+      holdUntil = 0;
+      busy = false;
+      cb({ ok: true, code: 0, messageId: r.messageId });
+    }
+    if (!topic || !tokenFresh()) {
       authenticate(function (r) {
         if (r.code) fail(r, codeAction(r.code), "auth", true);
-        else run(topic, payload, resent, cb);
+        else if (topic) run(topic, payload, resent, cb);
+        else done(r);
       });
       return;
     }
@@ -199,12 +230,8 @@ export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
     send(publishRequest(endpoint, topic, token, payload, timeoutMs), false, function (r) {
       const action = codeAction(r.code);
       if (action === "ok") {
-        fails = 0;
-        holdUntil = 0;
         counters.accepted++;
-        busy = false;
-        cb({ ok: true, code: 0, messageId: r.messageId });
-        return;
+        return done(r);
       }
       if (action === "reauth") {
         dropToken();
@@ -219,13 +246,28 @@ export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
     });
   }
 
+  /** A stored limit; 0 when absent or torn (a torn write leaves a prefix and 0xFF bytes). */
+  function idRec(i: number): number {
+    const t = store.read(ID_RECS[i]) || "";
+    return String(parseInt(t, 10)) === t ? +t : 0;
+  }
+
   function nextId(): string {
     if (idNext >= idLimit) {
-      if (!idLimit) idNext = Math.floor(+(store.read(ID_REC) || 1)) || 1;
-      if (idNext < 1 || idNext > 4294967000) idNext = 1;
-      // Reserve a block so flash is written once per 64 ids (and once per boot), not per message.
+      if (!idLimit) {
+        const a = idRec(0);
+        const b = idRec(1);
+        idNext = Math.max(a, b, 1);
+        idSlot = a > b ? 1 : 0; // overwrite the older one
+      }
+      const wrap = idNext > 4294967000;
+      if (wrap) idNext = 1;
+      // Reserve a block before its first id goes out, so flash is written once per 64 ids (and once per boot).
       idLimit = idNext + 64;
-      store.write(ID_REC, String(idLimit));
+      store.write(ID_RECS[idSlot], String(idLimit));
+      idSlot ^= 1;
+      // After a wrap the other record's high limit would win at the next boot.
+      if (wrap) store.erase(ID_RECS[idSlot]);
     }
     return String(idNext++);
   }
@@ -244,5 +286,13 @@ export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
     run(topic, payload, false, cb);
   }
 
-  return { publish: publish, waitMs: waitMs, nextId: nextId, counters: counters };
+  return {
+    publish: publish,
+    auth: function (cb: (r: PublishResult) => void) {
+      publish("", "", cb);
+    },
+    waitMs: waitMs,
+    nextId: nextId,
+    counters: counters,
+  };
 }

@@ -11,6 +11,7 @@ import { startWifi, EspWifi } from "./wifi";
 import { createDhtCapture, espPinIo } from "./dht22-capture";
 import { parseConfig } from "../../firmware/config";
 import { startApp, readSchedule, dueInMs, DEEP_SLEEP_MIN_SEC } from "../../firmware/app";
+import { heldMs } from "../../firmware/iot/client";
 
 /** Storage file written by flash.sh at provisioning. */
 const CONFIG_FILE = "iot.json";
@@ -72,7 +73,8 @@ function boot(): void {
   const planned = readSchedule(store).n;
   if (planned && esp.wakeupCause && esp.wakeupCause() === WAKE_TIMER && !clock.synced()) clock.set(planned + WAKE_BOOT_MS + Math.floor(getTime() * 1000));
   // A wake before the next reading is due goes back to sleep before Wi-Fi costs anything.
-  const early = config.deepSleep && config.intervalSec >= DEEP_SLEEP_MIN_SEC ? dueInMs(store, clock) : 0;
+  const deep = config.deepSleep && config.intervalSec >= DEEP_SLEEP_MIN_SEC;
+  const early = deep ? dueInMs(store, clock) : 0;
   if (early && power.deepSleep(early)) return;
   const log = createLog(print, clock.uptimeMs, config.logLevel);
   log.hide(config.deviceSecret);
@@ -93,9 +95,14 @@ function boot(): void {
     wifi = undefined; // no Wifi module: Ethernet or the Linux build
   }
   log("I", "boot: " + config.productKey + "/" + config.deviceName + " every " + config.intervalSec + " s via " + config.endpoint);
-  startWifi(wifi, config.wifi, timers, log, function () {
+  const run = function () {
     startApp(hal, config);
-  });
+  };
+  // A wake inside a backoff that outlasts it (e.g. after 20000) only reads and queues: no Wi-Fi.
+  if (deep && heldMs(store, clock) > 60000) {
+    log("I", "backoff: no Wi-Fi");
+    run();
+  } else startWifi(wifi, config.wifi, timers, log, run);
 }
 
 boot();

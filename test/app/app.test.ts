@@ -4,6 +4,7 @@
 import { strict as assert } from "node:assert";
 import sinon from "sinon";
 import { startApp, App, SENSOR_EVENT, SCHEDULE_REC, HEALTH_EVENT } from "../../firmware/app";
+import { backoffMs, LONG_BASE_MS, LONG_CAP_MS } from "../../firmware/iot/codes";
 import { parseConfig, DeviceConfig } from "../../firmware/config";
 import { hmacHex } from "../../firmware/crypto/hmac";
 import type { HttpRequest } from "../../platform/hal";
@@ -41,7 +42,7 @@ class Platform {
       assert.equal(req.headers["Content-Type"], "application/json");
       const b = JSON.parse(req.body);
       const msg = "clientId" + b.clientId + "deviceName" + b.deviceName + "productKey" + b.productKey + (b.timestamp !== undefined ? "timestamp" + b.timestamp : "");
-      if (b.sign.toLowerCase() !== hmacHex(b.signmethod || "hmacmd5", SECRET, msg)) return { body: '{"code":20000,"message":"auth check error"}' };
+      if (b.sign.toLowerCase() !== hmacHex(b.signmethod || "hmacmd5", SECRET, msg)) return { body: '{"code":20000,"message":"auth check error"}', headers: { date: this.date() } };
       const token = "tok" + ++this.tokens + "-" + "x".repeat(40);
       this.valid.push(token);
       return { body: '{"code":0,"message":"success","info":{"token":"' + token + '"}}', headers: { date: this.date() } };
@@ -114,10 +115,12 @@ describe("firmware/app duty cycle", () => {
     assert.equal(post.method, "thing.event.property.post");
     assert.equal(post.version, "1.0");
     assert.match(post.id, /^[0-9]+$/);
-    // Read before the first Date header: wall time unknown, so plain values (the platform stamps them).
-    assert.equal(post.params.temperature, 23.5);
-    assert.equal(post.params.humidity, 61);
-    assert.match(p.posts[0].body, /"humidity":61\.0/, "FLOAT with a decimal point");
+    // Read before the clock was known: the /auth reply's Date set it first, so the reading goes with its time.
+    const dateMs = Date.parse(DATE);
+    assert.equal(post.params.temperature.value, 23.5);
+    assert.equal(post.params.humidity.value, 61);
+    assert.ok(post.params.temperature.time > dateMs - 5000 && post.params.temperature.time <= dateMs + 500, "time " + (post.params.temperature.time - dateMs));
+    assert.match(p.posts[0].body, /"humidity":\{"value":61\.0/, "FLOAT with a decimal point");
     assert.equal(app.stats.published, 1);
     assert.equal(r.sleeps.length, 1);
     assert.ok(r.sleeps[0] > 50000 && r.sleeps[0] <= 60000, "sleeps the rest of the 60 s period: " + r.sleeps[0]);
@@ -144,13 +147,34 @@ describe("firmware/app duty cycle", () => {
     await clock.tickAsync(5000);
     app.stop();
     assert.equal(p.tokens, 1);
-    const second = rig(p, [{ t: 20.2, h: 50.5 }], first.hal.records);
+    // a timer wake: the boot sets the clock from the stored schedule
+    const second = rig(p, [{ t: 20.2, h: 50.5 }], first.hal.records, JSON.parse(first.hal.records[SCHEDULE_REC]).n);
     app = startApp(second.hal, config());
     await clock.tickAsync(5000);
     assert.deepEqual(paths(second.hal), ["/topic/sys/a1pk/dev1/thing/event/property/post"]);
     assert.equal(p.tokens, 1);
     assert.equal(p.posts.length, 2);
     assert.notEqual(JSON.parse(p.posts[0].body).id, JSON.parse(p.posts[1].body).id, "ids stay unique across reboots");
+  });
+
+  it("a cold boot (power-on, clock unknown) with a stored token authenticates first: the reading never goes without a time", async () => {
+    const p = new Platform();
+    const first = rig(p, [{ t: 20, h: 50 }]);
+    app = startApp(first.hal, config());
+    await clock.tickAsync(5000);
+    app.stop();
+    const cold = rig(p, [{ t: 20.2, h: 50.5 }], first.hal.records);
+    app = startApp(cold.hal, config());
+    await clock.tickAsync(5000);
+    assert.deepEqual(paths(cold.hal), ["/auth", "/topic/sys/a1pk/dev1/thing/event/property/post"], "one handshake more than a timer wake");
+    const params = JSON.parse(p.posts[1].body).params;
+    assert.equal(params.temperature.value, 20.2);
+    assert.ok(params.temperature.time > Date.parse(DATE) - 5000, "with its time");
+    // the rest of that boot needs no further /auth
+    app.stop();
+    app = startApp(cold.hal, config({ deepSleep: false }));
+    await clock.tickAsync(61000);
+    assert.equal(paths(cold.hal).filter((x) => x === "/auth").length, 1);
   });
 
   it("re-authenticates and resends the same reading on 20001 mid-run", async () => {
@@ -303,5 +327,43 @@ describe("firmware/app duty cycle", () => {
     const first = JSON.parse(p.posts[0].body).params;
     assert.equal(first.temperature, 19);
     assert.equal(app.stats.reads, 2, "idled 10 s and read again");
+  });
+
+  it("deep sleep under 20000 (bad credentials) for a simulated week: every wake reads and queues, requests stay within the long backoff", async function () {
+    this.timeout(60000);
+    sinon.stub(Math, "random").returns(0); // shortest waits: the worst case
+    const WEEK = 7 * 86400000;
+    const p = new Platform().clocked(Date.UTC(2026, 10, 26));
+    const cfg = config({ intervalSec: 600, deviceSecret: "not-the-device-secret-0123456789" });
+    let records: { [k: string]: string } = {};
+    let wall: number | undefined; // the first boot is a power-on: clock unknown
+    let requests = 0;
+    let wakes = 0;
+    let reads = 0;
+    const t0 = Date.now();
+    while (Date.now() - t0 < WEEK) {
+      const r = rig(p, [{ t: 20, h: 50 }], records, wall);
+      app = startApp(r.hal, cfg);
+      for (let i = 0; i < 300 && !r.sleeps.length; i++) await clock.tickAsync(100);
+      app.stop();
+      app = null;
+      assert.equal(r.sleeps.length, 1, "each wake ends in deep sleep");
+      wakes++;
+      reads += r.hal.logs.filter((l) => l.startsWith("I reading ")).length;
+      requests += r.hal.requests.length;
+      records = r.hal.records;
+      clock.tick(r.sleeps[0]);
+      // the timer wake: the boot sets the clock from the stored schedule
+      wall = JSON.parse(records[SCHEDULE_REC]).n || undefined;
+    }
+    // The long schedule at its shortest waits: attempts that fit in a week.
+    let bound = 0;
+    for (let t = 0; t < WEEK; t += backoffMs(bound, LONG_BASE_MS, LONG_CAP_MS, 0)) bound++;
+    assert.ok(wakes >= 1000, "wakes " + wakes);
+    assert.equal(reads, wakes, "every wake read the sensor");
+    assert.ok(requests >= 10 && requests <= bound, "requests " + requests + " (bound " + bound + ", wakes " + wakes + ")");
+    assert.equal(p.tokens, 0);
+    assert.ok(Object.keys(records).some((k) => k.indexOf("q.s") === 0), "readings kept in flash");
+    console.log("      a week of deep sleep under 20000: " + requests + " requests in " + wakes + " wakes (bound " + bound + ")");
   });
 });

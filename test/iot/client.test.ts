@@ -3,7 +3,7 @@
 import { strict as assert } from "node:assert";
 import { createHmac } from "node:crypto";
 import sinon from "sinon";
-import { createIotClient, IotClient, PublishResult } from "../../firmware/iot/client";
+import { createIotClient, heldMs, HOLD_REC, IotClient, PublishResult } from "../../firmware/iot/client";
 import { propertyPost } from "../../firmware/iot/alink";
 import { fakeHal, FakeHal } from "../helpers/fake-hal";
 
@@ -307,5 +307,106 @@ describe("iot client", () => {
     const c2 = createIotClient(fakeHal({ store: hal.records }), cfg);
     const next = c2.nextId();
     assert.ok(/^\d+$/.test(next) && +next > 100, next);
+  });
+
+  it("Alink ids survive a torn write of the id record: no id is given twice", () => {
+    const given = new Set<string>();
+    let records: { [k: string]: string } = {};
+    let cuts = 0;
+    for (let boot = 0; boot < 9; boot++) {
+      const hal = fakeHal({ store: records });
+      // Power is lost during the boot's 1st, 2nd or 3rd id-block write: Espruino writes the header
+      // with the size first, so the record keeps a prefix of the digits and reads 0xFF after it
+      // (or, cut before the header, is gone).
+      const cutAt = (boot % 3) + 1;
+      let n = 0;
+      const write = hal.store.write;
+      hal.store.write = (name, data) => {
+        if (++n < cutAt) return write(name, data);
+        const keep = boot % 2;
+        if (keep) hal.records[name] = data.substr(0, keep) + "\xff".repeat(data.length - keep);
+        else delete hal.records[name];
+        throw new Error("power cut");
+      };
+      const c = createIotClient(hal, cfg);
+      try {
+        for (;;) {
+          const id = c.nextId();
+          assert.ok(!given.has(id), "id " + id + " given twice (boot " + boot + ")");
+          given.add(id);
+        }
+      } catch (e) {
+        if (String(e).indexOf("power cut") < 0) throw e;
+        cuts++;
+      }
+      records = { ...hal.records };
+    }
+    assert.equal(cuts, 9);
+    assert.equal(given.size, 3 * (0 + 64 + 128), "ids before each cut: " + given.size);
+  });
+
+  it("Alink ids: an older device's single id record is honoured", () => {
+    const c = createIotClient(fakeHal({ store: { "iot.msgid": "385" } }), cfg);
+    assert.equal(c.nextId(), "385");
+  });
+
+  it("auth() authenticates even with a fresh token, so the reply's Date syncs the clock; nothing is published", async () => {
+    const hal = fakeHal();
+    hal.script.push(authOk(), pubOk);
+    await publish(createIotClient(hal, cfg));
+    const cold = fakeHal({ store: hal.records });
+    cold.script.push({ ...authOk(TOKEN2), headers: { date: "Thu, 26 Nov 2026 00:54:44 GMT" } });
+    const c = createIotClient(cold, cfg);
+    let got: PublishResult | undefined;
+    c.auth((r) => (got = r));
+    await clock.tickAsync(200);
+    assert.equal(got!.ok, true);
+    assert.deepEqual(paths(cold), ["/auth"]);
+    assert.equal(cold.clock.synced(), true);
+    assert.ok(cold.records["iot.token"].includes(TOKEN2));
+    assert.deepEqual([c.counters.auths, c.counters.publishes], [1, 0]);
+  });
+
+  it("the backoff survives a reboot (deep sleep): a 20000 holds the next wake's client too; a success clears it once", async () => {
+    sinon.stub(Math, "random").returns(0.5);
+    const hal = fakeHal({ wallMs: NOW });
+    hal.respond = () => codeReply(20000);
+    const r = await publish(createIotClient(hal, cfg));
+    assert.equal(r.code, 20000);
+    assert.ok(r.retryInMs! >= 300000, String(r.retryInMs));
+    const saved = JSON.parse(hal.records[HOLD_REC]);
+    assert.deepEqual([saved.f, saved.c], [1, 20000]);
+    assert.ok(Math.abs(saved.w - (NOW + r.retryInMs!)) < 300, "earliest retry as wall time");
+    // Wake 2 minutes later (the boot sets the clock): held, no request.
+    await clock.tickAsync(120000);
+    const woke = fakeHal({ store: hal.records, wallMs: Date.now() });
+    woke.respond = () => codeReply(20000);
+    const c2 = createIotClient(woke, cfg);
+    assert.ok(c2.waitMs() > r.retryInMs! - 121000 && c2.waitMs() <= r.retryInMs! - 119000, String(c2.waitMs()));
+    const held = await publish(c2, 0);
+    assert.equal(held.code, -5);
+    assert.equal(woke.requests.length, 0);
+    // After the hold, the next failure doubles it: the count survived the reboot.
+    await clock.tickAsync(c2.waitMs());
+    const r2 = await publish(c2);
+    assert.equal(r2.code, 20000);
+    assert.equal(JSON.parse(woke.records[HOLD_REC]).f, 2);
+    assert.ok(r2.retryInMs! >= 600000 && r2.retryInMs! < 1200000, String(r2.retryInMs));
+    // A cold boot (clock unknown) cannot tell how long it was off: it may try once.
+    const cold = fakeHal({ store: woke.records });
+    assert.ok(heldMs(cold.store, cold.clock) <= 0);
+    assert.equal(createIotClient(cold, cfg).waitMs(), 0);
+    // Success clears the record with one erase; later successes write nothing.
+    await clock.tickAsync(r2.retryInMs!);
+    const ok = fakeHal({ store: woke.records, wallMs: Date.now() });
+    ok.respond = (req) => (req.url.endsWith("/auth") ? authOk() : pubOk);
+    const c3 = createIotClient(ok, cfg);
+    const erase = sinon.spy(ok.store, "erase");
+    const write = sinon.spy(ok.store, "write");
+    assert.equal((await publish(c3)).ok, true);
+    assert.equal(ok.records[HOLD_REC], undefined);
+    assert.equal((await publish(c3)).ok, true);
+    assert.equal(erase.callCount, 1);
+    assert.ok(write.args.every((a) => a[0] !== HOLD_REC));
   });
 });

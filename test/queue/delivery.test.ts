@@ -133,24 +133,63 @@ describe("delivery", function () {
     assert.deepEqual(s.cloud.seen.map((x) => x.values.humidity), [0, 1, 2, 3, 4, 5, 7]);
   });
 
-  it("readings of an unsynced boot: the freshest goes first without a time, the reply syncs the clock, the rest carry fixed times", function () {
+  function unsynced(mode: string) {
     const store = new FakeStore();
     const clock = new FakeClock();
     const queue = openQueue(store, clock, { budgetBytes: 65536, segmentBytes: 4096 });
     const cloud = new FakePlatform();
     cloud.clock = clock;
-    const d = createDelivery(cloud, queue, { productKey: PK, deviceName: DN, mode: "batch", batchSize: 3, maxPostsPerCycle: 4 });
+    const d = createDelivery(cloud, queue, { productKey: PK, deviceName: DN, mode, batchSize: 3, maxPostsPerCycle: 4 });
+    return { clock, queue, cloud, d };
+  }
+
+  it("readings of an unsynced boot: an /auth learns the time first, then every reading goes with its time, none without", function () {
+    const { clock, queue, cloud, d } = unsynced("batch");
     clock.up = 1000;
     queue.push({ humidity: 1 });
     clock.up = 2000;
     queue.push({ humidity: 2 });
     clock.up = 3000;
     const r = flushSync(d, queue.push({ humidity: 3 }));
+    assert.equal(cloud.auths, 1);
     assert.equal(r.delivered, 3);
-    assert.equal(cloud.seen[0].values.humidity, 3);
-    assert.equal(cloud.seen[0].time, undefined);
-    assert.ok(cloud.bodies[0].body.indexOf("time") < 0);
-    // The reply set the clock to WALL + 3000 at uptime 3000: uptime 1000 and 2000 are 2 s and 1 s earlier.
-    assert.deepEqual(cloud.seen.slice(1).map((x) => x.time), [WALL + 1000, WALL + 2000]);
+    assert.equal(r.posts, 1, "one history post (the /auth is not a post)");
+    // The auth reply set the clock to WALL + 3000 at uptime 3000: each reading has its own uptime's wall time.
+    assert.deepEqual(cloud.seen.map((x) => [x.values.humidity, x.time]), [[1, WALL + 1000], [2, WALL + 2000], [3, WALL + 3000]]);
+    // Later flushes of the boot need no second /auth.
+    clock.up = 4000;
+    queue.push({ humidity: 4 });
+    clock.up = 5000;
+    queue.push({ humidity: 5 });
+    clock.up = 6000;
+    flushSync(d, queue.push({ humidity: 6 }));
+    assert.equal(cloud.auths, 1);
+    assert.ok(cloud.seen.every((x) => x.time), "no reading without a time");
+  });
+
+  it("realtime after a cold boot: the fresh reading goes as a property post with its time after the /auth", function () {
+    const { clock, queue, cloud, d } = unsynced("realtime");
+    clock.up = 2500;
+    const rec = queue.push({ temperature: 21.5, humidity: 40 });
+    assert.equal(rec!.awaitingTime, true);
+    const r = flushSync(d, rec);
+    assert.deepEqual([cloud.auths, r.posts, r.delivered, r.depth], [1, 1, 1, 0]);
+    assert.equal(cloud.bodies[0].topic, "/sys/a1pk/dev1/thing/event/property/post");
+    assert.deepEqual(JSON.parse(cloud.bodies[0].body).params, { temperature: { value: 21.5, time: WALL + 2500 }, humidity: { value: 40, time: WALL + 2500 } });
+  });
+
+  it("no /auth answer: nothing goes (the readings wait with their uptime stamps); no Date header: the freshest goes without a time", function () {
+    const { clock, queue, cloud, d } = unsynced("realtime");
+    cloud.down = true;
+    clock.up = 1000;
+    const r1 = flushSync(d, queue.push({ humidity: 1 }));
+    assert.deepEqual([r1.posts, r1.delivered, r1.code, cloud.bodies.length], [0, 0, -1, 0]);
+    cloud.down = false;
+    cloud.noDate = true;
+    clock.up = 2000;
+    const r2 = flushSync(d, queue.push({ humidity: 2 }));
+    assert.equal(cloud.auths, 1);
+    assert.equal(r2.delivered, 1);
+    assert.deepEqual(cloud.seen.map((x) => [x.values.humidity, x.time]), [[2, undefined]]);
   });
 });

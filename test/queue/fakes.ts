@@ -122,9 +122,21 @@ export class FakePlatform {
   /** Called after the platform accepted a post, before the device hears back (power-cut hook). */
   afterAccept: (() => void) | null = null;
   clock: FakeClock | null = null;
+  /** /auth requests answered; `noDate` leaves the Date header out of replies (the clock stays unsynced). */
+  auths = 0;
+  noDate = false;
 
   waitMs(): number {
     return 0;
+  }
+  private date(): void {
+    if (this.clock && !this.clock.isSynced && !this.noDate) this.clock.set(1767225600000 + this.clock.up);
+  }
+  auth(cb: (r: PublishResult) => void): void {
+    if (this.down) return cb({ ok: false, code: -1, error: "offline", retryInMs: 1000 });
+    this.auths++;
+    this.date();
+    cb({ ok: true, code: 0 });
   }
   publish(topic: string, payload: string, cb: (r: PublishResult) => void): void {
     if (this.down) return cb({ ok: false, code: -1, error: "offline", retryInMs: 1000 });
@@ -156,7 +168,7 @@ export class FakePlatform {
     } else throw new Error("unexpected method " + m.method);
     if (this.afterAccept) this.afterAccept();
     // Like the real client: a reply carries the server Date, which syncs the clock.
-    if (this.clock && !this.clock.isSynced) this.clock.set(1767225600000 + this.clock.up);
+    this.date();
     cb({ ok: true, code: 0, messageId: "1" });
   }
 }
