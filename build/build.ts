@@ -89,6 +89,14 @@ export function firmwareVersionDefine(): { [name: string]: string } {
   return { FW_VERSION: JSON.stringify(version) };
 }
 
+/**
+ * The hasher methods of firmware/crypto (Hasher in md.ts) are used only inside dist/firmware.js, so
+ * that build shortens their names like local ones (about 50 bytes in the crypto budget). No
+ * Espruino API, JSON field or other property in the bundle may use these names: a key read from
+ * parsed JSON would not be renamed. dist/core.js keeps them: its createSha1 is public API.
+ */
+export const HASHER_METHODS = /^(update|digest|digestHex)$/;
+
 export async function build(options: BuildOptions): Promise<BuildResult> {
   const log = options.log || ((l: string) => console.log(l));
   const outDir = path.resolve(ROOT, options.outDir || "dist");
@@ -107,6 +115,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     footer: { js: "})();" },
     external: ESPRUINO_MODULES,
     define: Object.assign(signDefines(options.signMethods), firmwareVersionDefine()),
+    mangleProps: HASHER_METHODS,
   }, path.join(outDir, "firmware.js"), budgets.firmware, log);
 
   // IotCore is assigned from the namespace object instead of esbuild's `globalName`, whose

@@ -1,6 +1,6 @@
 // HMAC (RFC 2104) for the platform's signmethods; which ones are built in is a build option.
 import { Hasher } from "./md";
-import { createSha1, ZEROS } from "./sha1";
+import { createSha1 } from "./sha1";
 import { createMd5 } from "./md5";
 import { createSha256 } from "./sha256";
 
@@ -11,11 +11,11 @@ declare const SIGN_HMACMD5: boolean;
 declare const SIGN_HMACSHA256: boolean;
 
 // The build flag comes first so that a constant false folds the whole test away.
-const hasherFor = (method: string): (() => Hasher) | null =>
+const hasherFor = (method: string): (() => Hasher) | false =>
   (typeof SIGN_HMACSHA1 == "undefined" || SIGN_HMACSHA1) && method == "hmacsha1" ? createSha1
     : (typeof SIGN_HMACMD5 == "undefined" || SIGN_HMACMD5) && method == "hmacmd5" ? createMd5
       : (typeof SIGN_HMACSHA256 == "undefined" || SIGN_HMACSHA256) && method == "hmacsha256" ? createSha256
-        : null;
+        : false;
 
 /** True when `method` (hmacsha1 | hmacmd5 | hmacsha256) is in this build. */
 export const signMethodBuilt = (method: string): boolean => !!hasherFor(method);
@@ -23,11 +23,11 @@ export const signMethodBuilt = (method: string): boolean => !!hasherFor(method);
 /** HMAC of byte strings as lowercase hex; throws an Error naming `method` when it is not built in. */
 export const hmacHex = (method: string, key: string, msg: string): string => {
   const create = hasherFor(method);
-  // A new hash that starts with the key block XOR `pad` (whole words, by the hasher: no per-byte pad
-  // strings), then `data`. Pad 0 on a long key hashes that key. Only called once `create` is known.
-  const keyed = (pad: number, data: string) => (create as () => Hasher)().update(key, pad).update(data);
+  // A new hash of the key block XOR the `pad` byte (zero-padded and XORed in whole words by the
+  // hasher: no per-byte pad strings), then `data`. Without a pad it hashes a long key as plain data.
+  // Only called once `create` is known.
+  const keyed = (data: string, pad?: number) => (create as () => Hasher)().update(key, pad).update(data);
   if (!create) throw new Error("sign method not built in: " + method);
-  if (key.length > 64) key = keyed(0, "").digest();
-  key = (key + ZEROS).substr(0, 64);
-  return keyed(0x5c5c5c5c, keyed(0x36363636, msg).digest()).digestHex();
+  if (key.length > 64) key = keyed("").digest();
+  return keyed(keyed(msg, 0x36).digest(), 0x5c).digestHex();
 };

@@ -3,8 +3,12 @@ import { toHex } from "./bytes";
 
 /** Incremental hash over byte strings. `digest`/`digestHex` end it: call one of them once. */
 export interface Hasher {
-  /** Adds bytes; returns the hasher. `xorWord` is XORed into each message word (HMAC key pads; whole blocks only). */
-  update(chunk: string, xorWord?: number): Hasher;
+  /**
+   * Adds bytes; returns the hasher. A nonzero `pad` byte makes `chunk` an HMAC key block: only on a
+   * new hasher, at most 64 bytes, zero-padded to 64 and XORed with `pad` in every byte (RFC 2104's
+   * ipad 0x36 / opad 0x5c), a whole word at a time.
+   */
+  update(chunk: string, pad?: number): Hasher;
   /** Raw digest bytes. */
   digest(): string;
   /** Lowercase hex digest. */
@@ -26,11 +30,12 @@ export function mdHasher(init: number[], compress: Compress, firstShift: number)
   let len = 0;
   const wordBytes = (x: number) => String.fromCharCode(x >>> firstShift & 255, x >>> s1 & 255, x >>> s2 & 255, x >>> s3 & 255);
   const self: Hasher = {
-    update: (chunk: string, xorWord?: number) => {
+    update: (chunk: string, pad?: number) => {
+      if (pad) while (chunk.length < 64) chunk += "\0";
       buf += chunk;
       len += chunk.length;
-      // Absent mask: 0, not undefined, so the XOR below stays on the engines' integer path.
-      const mask = (xorWord as number) | 0;
+      // The pad byte in each byte of a word; absent: 0, not undefined (the XOR stays on integers).
+      const mask = (pad as number) * 0x1010101 | 0;
       let i = 0;
       // Whole blocks only; words are read straight from the string, no per-byte copies.
       for (; i + 64 <= buf.length; i += 64) {

@@ -7,7 +7,8 @@ import * as path from "node:path";
 import * as vm from "node:vm";
 import { spawnSync } from "node:child_process";
 import * as esbuild from "esbuild";
-import { build, parseSignMethods, signDefines, loadBudgets } from "../../build/build";
+import { build, parseSignMethods, signDefines, loadBudgets, HASHER_METHODS } from "../../build/build";
+import { createHash, createHmac } from "node:crypto";
 import { areaOf, sizeReport, overBudget } from "../../build/sizes";
 import { deviceBase } from "../../build/esbuild-options";
 
@@ -34,6 +35,34 @@ describe("build: signmethods in dist/firmware.js", function () {
     assert.ok(lines.some((l) => /size report .*firmware\.js/.test(l)) && lines.some((l) => /areas: crypto \d+/.test(l)));
     const fwReport = r.reports.find((x) => x.output.endsWith("firmware.js"));
     assert.ok(fwReport && fwReport.total === Buffer.byteLength(fw));
+    // The hasher's method names are shortened in firmware.js only. Not even a string there may carry
+    // them: a JSON key or quoted property of that name would not be renamed with the code.
+    assert.ok(!/update|digest/.test(fw), "hasher method name left in firmware.js");
+    assert.ok(/\bupdate:/.test(core) && /\bdigestHex:/.test(core), "core.js lost its public hasher names");
+  });
+
+  it("hashing through the shortened method names (firmware.js build) matches Node: streaming SHA-1, HMAC-SHA1 keys 0..100 bytes", async () => {
+    const r = await esbuild.build(Object.assign({}, deviceBase, {
+      absWorkingDir: ROOT, write: false, metafile: false, format: "iife" as const, mangleProps: HASHER_METHODS,
+      stdin: { contents: 'import { createSha1 } from "./firmware/crypto/sha1"; import { hmacHex } from "./firmware/crypto/hmac"; ' +
+        "T = { sha1: function (parts) { var s = createSha1(); for (var i = 0; i < parts.length; i++) s.update(parts[i]); return s.digestHex(); }, hmacHex: hmacHex };",
+      resolveDir: ROOT, loader: "ts" as const },
+      define: signDefines(["hmacsha1"]),
+    }));
+    const code = (r.outputFiles || [])[0].text;
+    assert.ok(!/update|digest/.test(code));
+    const ctx = vm.createContext({});
+    vm.runInContext(code, ctx);
+    const T = (ctx as { T: { sha1: (parts: string[]) => string; hmacHex: (m: string, k: string, s: string) => string } }).T;
+    const bytes = (s: string) => Buffer.from(s, "latin1");
+    let msg = "";
+    for (let i = 0; i < 300; i++) msg += String.fromCharCode(i * 7 & 255);
+    const parts = [msg.substr(0, 1), msg.substr(1, 63), msg.substr(64, 65), msg.substr(129)];
+    assert.equal(T.sha1(parts), createHash("sha1").update(bytes(msg)).digest("hex"));
+    for (let k = 0; k <= 100; k += 5) {
+      const key = msg.substr(50, k);
+      assert.equal(T.hmacHex("hmacsha1", key, msg.substr(0, k * 2)), createHmac("sha1", bytes(key)).update(bytes(msg.substr(0, k * 2))).digest("hex"), `key ${k}`);
+    }
   });
 
   it("--sign-methods hmacsha1,hmacmd5 adds MD5 and not SHA-256", async () => {
