@@ -9,6 +9,7 @@ import { startSession, type Session, type SessionOptions } from "../../emulator/
 import { sessionsOf as framesToReadings, type Report } from "../../emulator/runtime/report";
 import { loadScenario } from "../../emulator/scenarios";
 import { repeatTimes, type MessageRecord } from "../../emulator/cloud/db";
+import { backoffMs, LONG_BASE_MS, LONG_CAP_MS } from "../../firmware/iot/codes";
 
 const FIRMWARE = path.resolve(__dirname, "../../dist/firmware.js");
 
@@ -239,5 +240,17 @@ describe("store and forward end to end (dist/firmware.js + local platform)", fun
     assert.ok(r.pending <= 6, "at most one unfilled batch waits at the end: " + r.pending);
     assert.ok(r.handshakesPerReading <= 0.2, "handshakes per reading " + r.handshakesPerReading);
     assert.ok(r.auths <= 2, "the 7-day token is kept in Storage across deep sleeps: auths " + r.auths);
+  });
+
+  it("deep sleep under 20000 (credentials refused) for a simulated week: the backoff survives the wakes, requests stay within the long schedule", async function () {
+    const scenario = { name: "refused", description: "20000 all week", events: [{ fault: "platformCode" as const, atMin: 0, code: 20000 }] };
+    const { r } = await run({ minutes: 7 * 1440, intervalSec: 600, scenario });
+    // attempts that fit in a week when every wait is the shortest the long schedule allows
+    let bound = 0;
+    for (let t = 0; t < 7 * 86400000; t += backoffMs(bound, LONG_BASE_MS, LONG_CAP_MS, 0)) bound++;
+    assert.ok(r.deepSleeps >= 1000 && r.readings >= 1000, "every wake reads: readings " + r.readings + ", deep sleeps " + r.deepSleeps);
+    assert.equal(r.errorsByCode["20000"], r.requests);
+    assert.ok(r.requests >= 10 && r.requests <= bound, "requests " + r.requests + " in " + r.deepSleeps + " wakes (bound " + bound + ")");
+    console.log("      a week under 20000: " + r.requests + " requests in " + r.deepSleeps + " wakes (one per wake without the stored backoff)");
   });
 });
