@@ -293,10 +293,10 @@ export function openQueue(store: Store, clock: Clock, opts: QueueOptions): Queue
       if (store.append(segName(s.f), line)) s.bytes += line.length;
     }
     untimedFrom = -1;
+    // (untimedFrom < 0 keeps this from running again until a new untimed push sets lastRec)
     if (lastRec) {
       lastRec.timeMs = resolveMs(lastStamp, off);
       lastRec.awaitingTime = false;
-      lastRec = null;
     }
   }
 
