@@ -84,7 +84,8 @@ describe("emulator end to end (dist/firmware.js + local platform)", function () 
         assert.ok(r.published >= r.readings - span(name) - tailMin - 3, `published ${r.published} of ${r.readings} (span ${span(name)} min)`);
         // the platform never stores a reading twice; resends (at-least-once) only where a reply came too late
         assert.equal(r.duplicates, 0);
-        if (name === "slow-responses") assert.ok(r.resends >= 10 && r.resends <= 25, "posts that timed out come back, recognised by the platform: resends " + r.resends);
+        // (about 10 since the backoff survives deep sleep: a wake inside it sends nothing, so fewer posts time out)
+        if (name === "slow-responses") assert.ok(r.resends >= 5 && r.resends <= 25, "posts that timed out come back, recognised by the platform: resends " + r.resends);
         else if (!name.startsWith("power-loss")) assert.equal(r.resends, 0);
         const m = /^code-(\d+)$/.exec(name);
         if (m) assert.ok(r.errorsByCode[m[1]] >= 1, "code " + m[1] + " seen: " + JSON.stringify(r.errorsByCode));
