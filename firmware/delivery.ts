@@ -72,9 +72,11 @@ export function createDelivery(client: Publisher, queue: Queue, opts: DeliveryOp
 
   function nextPost(fresh: QueueRecord | null, firstPost: boolean): { recs: QueueRecord[]; topic: string; body: string } | null {
     if (fresh && realtime) return single(fresh);
+    // A post whose outcome is unknown goes again as it was (unless the platform refused it: split).
+    const open = queue.inFlight();
     // Batch mode waits for N readings; once a flush has started it keeps draining what is left.
-    if (!realtime && firstPost && queue.depth() < opts.batchSize) return null;
-    const due = queue.pending(cap);
+    if (!realtime && firstPost && !open && queue.depth() < opts.batchSize) return null;
+    const due = open && open.recs.length <= cap ? open.recs : queue.pending(cap);
     if (!due.length) return null;
     if (due[0].awaitingTime) {
       // The clock did not sync from the /auth (no Date header): one post of the freshest reading
@@ -93,19 +95,21 @@ export function createDelivery(client: Publisher, queue: Queue, opts: DeliveryOp
       recs.push(due[i]);
       rows.push({ timeMs: due[i].timeMs, values: due[i].params });
     }
-    // Same records -> same first id and times: a resend after an unknown outcome is recognisable.
-    const firstId = function () {
-      return recs[0].id;
+    let id = recs[0].id;
+    const idOf = function () {
+      return id;
     };
-    let posts = historyPosts(opts.productKey, opts.deviceName, rows, firstId);
+    let posts = historyPosts(opts.productKey, opts.deviceName, rows, idOf);
     // Over 128 KB (only with long string values): halve until one post holds them.
     while (posts.length > 1) {
       const n = Math.ceil(rows.length / 2);
       recs.splice(n, recs.length - n);
       rows.splice(n, rows.length - n);
-      posts = historyPosts(opts.productKey, opts.deviceName, rows, firstId);
+      posts = historyPosts(opts.productKey, opts.deviceName, rows, idOf);
     }
-    return { recs: recs, topic: t.history, body: posts[0] };
+    // Its composition and id go to flash first: a resend is this very post, later readings go in a later one.
+    id = queue.begin(recs);
+    return { recs: recs, topic: t.history, body: historyPosts(opts.productKey, opts.deviceName, rows, idOf)[0] };
   }
 
   /** Sends what is due: `fresh` (the reading just queued, or null) first in realtime mode. */

@@ -6,12 +6,15 @@
 //   q.push({temperature: 23.5, humidity: 61.2})  // BEFORE any network attempt -> QueueRecord | null
 //   q.pending(max)    // oldest undelivered records, in order; id and stamp fixed at enqueue
 //   q.ack(records)    // after the platform answered code 0 for them
+//   q.begin(records)  // just before sending them: the post's Alink id (its composition kept in flash)
+//   q.inFlight()      // {id, recs}: the post whose outcome is unknown, to resend exactly, or null
 //   q.depth()         // undelivered count, no flash read
 //   q.health()        // {depth, evicted, corrupt, oldestAgeMs, bytes}: report and log it
 //
 // Files (names under `prefix`, default "q."), every line "\n" + body + "*" + 4 hex Fletcher-16:
 //   s<firstSeq>  segment: readings "<seq>,<id>,<stamp>,<params JSON>" (id "" = seq) and time fixes "T<from>-<to>+<offsetMs>"
-//   a<firstSeq>  acks of that segment: "<from>-<to>" (delivered seq ranges)
+//   a<firstSeq>  acks of that segment: "<from>-<to>" (delivered seq ranges), and the post in flight
+//                "P<from>-<to>,<id>" (written before a post of more than one reading is sent)
 //   e            evictions: "<firstSeq>,<count>" (segment dropped for the budget, count unsent readings)
 // A torn append leaves a prefix that fails its check: it is skipped (counted in `corrupt`) and the
 // next line starts clean at its "\n", so older lines are never affected. The Alink id (from
@@ -60,10 +63,20 @@ export interface QueueOptions {
   nextId?: () => string;
 }
 
+/** A post whose outcome is unknown: its readings (those still undelivered) and its Alink id. */
+export interface InFlight {
+  id: string;
+  recs: QueueRecord[];
+}
+
 export interface Queue {
   push(params: { [name: string]: number }): QueueRecord | null;
   pending(max: number): QueueRecord[];
   ack(records: QueueRecord[]): void;
+  /** Alink id of a post of `records` about to be sent; a post of several (or a part of the post in flight) is kept in flash first. */
+  begin(records: QueueRecord[]): string;
+  /** The post begun and not yet acked, to be resent exactly (same readings, same id), or null. Call before begin. */
+  inFlight(): InFlight | null;
   /** Gives this boot's readings stamped before the clock synced their wall times (the record push returned too). */
   fixTimes(): void;
   /** Undelivered readings (cheap: no flash read). */
@@ -188,6 +201,10 @@ export function openQueue(store: Store, clock: Clock, opts: QueueOptions): Queue
   // The newest of them as push returned it, and its stamp: fixed in place too.
   let lastRec: QueueRecord | null = null;
   let lastStamp = "";
+  // The post in flight: first and last seq and its Alink id. A resend after an unknown outcome
+  // must be the same message: an id that came back with more readings could be dropped whole by
+  // a platform that de-duplicates by id. Kept in the ack log of its first reading's segment.
+  let mark: { f: number; t: number; id: string } | null = null;
 
   function segName(f: number): string {
     return pre + "s" + f;
@@ -235,8 +252,16 @@ export function openQueue(store: Store, clock: Clock, opts: QueueOptions): Queue
     const acked: number[] = [];
     const ab = unframe(acks, bad);
     for (let j = 0; j < ab.length; j++) {
-      const d = ab[j].indexOf("-");
-      acked.push(parseInt(ab[j].substr(0, d), 10), parseInt(ab[j].substr(d + 1), 10));
+      const b = ab[j];
+      const d = b.indexOf("-");
+      if (b.charAt(0) === "P") {
+        // Posts go oldest first: the latest begun has the largest first seq (ties: the later line).
+        const c = b.indexOf(",");
+        const from = parseInt(b.substr(1, d - 1), 10);
+        if (!mark || from >= mark.f) mark = { f: from, t: parseInt(b.substr(d + 1, c - d - 1), 10), id: b.substr(c + 1) };
+        continue;
+      }
+      acked.push(parseInt(b.substr(0, d), 10), parseInt(b.substr(d + 1), 10));
     }
     const seg: Seg = { f: f, bytes: (text || "").length, ackBytes: (acks || "").length, p: [] };
     const recs = parseSeg(text, bad).recs;
@@ -389,6 +414,31 @@ export function openQueue(store: Store, clock: Clock, opts: QueueOptions): Queue
     }
   }
 
+  function begin(records: QueueRecord[]): string {
+    const f = records[0].seq;
+    const t = records[records.length - 1].seq;
+    if (mark && mark.f === f && mark.t === t) return mark.id;
+    // A part of the post in flight (split after a refusal) replaces it; a lone new reading (a
+    // property post, the same bytes whenever it is resent) is not written: no flash per reading.
+    if (records.length < 2 && !(mark && f <= mark.t && t >= mark.f)) return records[0].id;
+    const id = records.length > 1 && opts.nextId ? opts.nextId() : records[0].id;
+    const seg = segOf(f);
+    // A torn line fails its check: the post was not sent yet, and the previous mark still holds.
+    const line = frame("P" + f + "-" + t + "," + id);
+    if (seg && store.append(ackName(seg.f), line)) seg.ackBytes += line.length;
+    mark = { f: f, t: t, id: id };
+    return id;
+  }
+
+  function inFlight(): InFlight | null {
+    const recs: QueueRecord[] = [];
+    const all = mark ? pending(mark.t - mark.f + 1) : recs;
+    for (let i = 0; i < all.length; i++) if (all[i].seq >= mark!.f && all[i].seq <= mark!.t) recs.push(all[i]);
+    // All delivered (or evicted): nothing in flight any more.
+    if (!recs.length) mark = null;
+    return mark ? { id: mark.id, recs: recs } : null;
+  }
+
   function depth(): number {
     let n = 0;
     for (let i = 0; i < segs.length; i++) n += rangeCount(segs[i].p);
@@ -403,5 +453,5 @@ export function openQueue(store: Store, clock: Clock, opts: QueueOptions): Queue
     return { depth: n, evicted: evicted, corrupt: bad[0], oldestAgeMs: age, bytes: totalBytes() };
   }
 
-  return { push: push, pending: pending, ack: ack, fixTimes: fixTimes, depth: depth, health: health };
+  return { push: push, pending: pending, ack: ack, begin: begin, inFlight: inFlight, fixTimes: fixTimes, depth: depth, health: health };
 }

@@ -5,7 +5,7 @@
 import { strict as assert } from "assert";
 import { createDelivery, FlushResult } from "../../firmware/delivery";
 import { openQueue, Queue } from "../../firmware/queue";
-import { FakeClock, FakePlatform, FakeStore } from "./fakes";
+import { FakeClock, FakePlatform, FakeStore, PowerLoss } from "./fakes";
 
 const WALL = 1767225600000;
 const PK = "a1pk";
@@ -87,7 +87,9 @@ describe("delivery", function () {
     }
     s.cloud.down = false;
     const r1 = flushSync(s.d, s.queue.push({ temperature: 21.5, humidity: 450 }));
-    assert.deepEqual([r1.posts, r1.delivered, r1.depth], [2, 200, 251]);
+    // The post tried when the outage began (6 readings, outcome unknown) goes again as it was, then 100.
+    assert.deepEqual([r1.posts, r1.delivered, r1.depth], [2, 106, 345]);
+    assert.equal(JSON.parse(s.cloud.bodies[0].body).params[0].properties.length, 6);
     for (const b of s.cloud.bodies) {
       let props = 0;
       for (const e of JSON.parse(b.body).params[0].properties) props += Object.keys(e).length;
@@ -118,6 +120,92 @@ describe("delivery", function () {
     assert.equal(flushSync(s.d, null).delivered, 3);
     assert.equal(sent.length, 2);
     assert.equal(sent[0], sent[1]);
+  });
+
+  it("a resend after an unknown outcome is the same post byte for byte even when readings were queued since; they follow in a post of their own id", function () {
+    const s = setup("batch", 3);
+    const ids: string[] = [];
+    let n = 100;
+    // the device's id counter: history posts get an id of their own, never a reading's
+    const store = new FakeStore();
+    const queue = openQueue(store, s.clock, { budgetBytes: 65536, segmentBytes: 4096, nextId: () => String(n++) });
+    const d = createDelivery(s.cloud, queue, { productKey: PK, deviceName: DN, mode: "batch", batchSize: 3, maxPostsPerCycle: 4 });
+    const sent: string[] = [];
+    const publish = s.cloud.publish.bind(s.cloud);
+    s.cloud.publish = (t, p, cb) => {
+      sent.push(p);
+      publish(t, p, cb);
+    };
+    for (let i = 0; i < 3; i++) {
+      s.clock.up += 60000;
+      ids.push(queue.push({ humidity: i })!.id);
+    }
+    s.cloud.script.push({ ok: false, code: -1, error: "timeout", retryInMs: 1000 });
+    assert.equal(flushSync(d, null).delivered, 0);
+    for (let i = 3; i < 5; i++) {
+      s.clock.up += 60000;
+      queue.push({ humidity: i });
+    }
+    const r = flushSync(d, null);
+    assert.deepEqual([r.posts, r.delivered, r.depth], [2, 5, 0]);
+    assert.equal(sent.length, 3);
+    assert.equal(sent[1], sent[0], "the resend is the first post, byte for byte");
+    const a = JSON.parse(sent[0]);
+    const b = JSON.parse(sent[2]);
+    assert.deepEqual(a.params[0].properties.map((p: { humidity: { value: number } }) => p.humidity.value), [0, 1, 2]);
+    assert.deepEqual(b.params[0].properties.map((p: { humidity: { value: number } }) => p.humidity.value), [3, 4]);
+    assert.notEqual(a.id, b.id);
+    assert.ok(ids.indexOf(a.id) < 0 && ids.indexOf(b.id) < 0, "post ids are not reading ids (a reading's own property post keeps its id)");
+    assert.deepEqual(s.cloud.seen.map((x) => x.values.humidity), [0, 1, 2, 3, 4]);
+  });
+
+  it("after a power cut with the post in flight, the rebooted device resends it byte for byte before newer readings", function () {
+    const s = setup("batch", 3);
+    const sent: string[] = [];
+    const publish = s.cloud.publish.bind(s.cloud);
+    s.cloud.publish = (t, p, cb) => {
+      sent.push(p);
+      publish(t, p, cb);
+    };
+    for (let i = 0; i < 4; i++) {
+      s.clock.up += 60000;
+      s.queue.push({ humidity: i });
+    }
+    // the platform stores the post; the power dies before the ack reaches flash
+    s.cloud.afterAccept = () => s.store.tick();
+    s.store.cutAt(2, 0); // 1: the in-flight record, 2: the platform has stored the post
+    assert.throws(() => flushSync(s.d, null), PowerLoss);
+    s.store.reboot();
+    s.cloud.afterAccept = null;
+    const queue = openQueue(s.store, s.clock, { budgetBytes: 65536, segmentBytes: 4096 });
+    const d = createDelivery(s.cloud, queue, { productKey: PK, deviceName: DN, mode: "batch", batchSize: 3, maxPostsPerCycle: 4 });
+    for (let i = 4; i < 6; i++) {
+      s.clock.up += 60000;
+      queue.push({ humidity: i });
+    }
+    assert.equal(queue.inFlight()!.recs.length, 4);
+    const r = flushSync(d, null);
+    assert.deepEqual([r.posts, r.delivered, r.depth], [2, 6, 0]);
+    assert.equal(sent[1], sent[0], "same id, readings and times");
+    assert.deepEqual(s.cloud.seen.map((x) => x.values.humidity), [0, 1, 2, 3, 0, 1, 2, 3, 4, 5]);
+    assert.equal(queue.inFlight(), null);
+  });
+
+  it("a torn write of the in-flight record loses and repeats nothing: the post was not sent yet", function () {
+    for (const keep of [0, 0.3, 0.6, 0.9]) {
+      const s = setup("batch", 3);
+      for (let i = 0; i < 3; i++) s.queue.push({ humidity: i });
+      s.store.cutAt(1, keep);
+      assert.throws(() => flushSync(s.d, null), PowerLoss);
+      assert.equal(s.cloud.bodies.length, 0);
+      s.store.reboot();
+      const queue = openQueue(s.store, s.clock, { budgetBytes: 65536, segmentBytes: 4096 });
+      assert.equal(queue.inFlight(), null);
+      const d = createDelivery(s.cloud, queue, { productKey: PK, deviceName: DN, mode: "batch", batchSize: 3, maxPostsPerCycle: 4 });
+      queue.push({ humidity: 3 });
+      assert.equal(flushSync(d, null).delivered, 4);
+      assert.deepEqual(s.cloud.seen.map((x) => x.values.humidity), [0, 1, 2, 3]);
+    }
   });
 
   it("a batch refused for good (10001) is split until the bad reading is alone; it is dropped and counted", function () {

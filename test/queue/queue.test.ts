@@ -144,13 +144,17 @@ describe("queue", function () {
       for (let i = 0; i < n; i++) {
         clock.up += 60000;
         q.push({ temperature: 21.5 + (i % 10) / 10, humidity: 45.5 });
-        if (q.depth() >= batch) q.ack(q.pending(batch));
+        if (q.depth() < batch) continue;
+        // as delivery does: the in-flight record (posts of more than one reading only), then the ack
+        const recs = q.pending(batch);
+        q.begin(recs);
+        q.ack(recs);
       }
       perReading[batch] = store.bytesWritten / n;
     }
     console.log("      flash bytes written per reading: realtime " + perReading[1].toFixed(1) + ", batch of 6 " + perReading[6].toFixed(1));
     assert.ok(perReading[1] < 80, "realtime " + perReading[1]);
-    assert.ok(perReading[6] < 65, "batch " + perReading[6]);
+    assert.ok(perReading[6] < 68, "batch " + perReading[6]);
     assert.ok(perReading[6] < perReading[1]);
   });
 });
