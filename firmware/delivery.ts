@@ -12,6 +12,9 @@
 // Each flush sends at most `maxPostsPerCycle` posts and stops at the first failure (the client's
 // backoff then decides when to try again), so a backlog drains over a few cycles while every
 // cycle's fresh reading is still taken (realtime) or queued behind at most a few posts (batch).
+// A post whose outcome is unknown (timeout, power cut before the ack reached flash) goes again as
+// it was: same readings, times and Alink id (the queue keeps a post of several readings in flash
+// before it is sent); readings queued since go in a later post with an id of its own.
 import { historyPosts, MAX_PROPS, propertyPost, Props, TimedReading, topics } from "./iot/alink";
 import type { PublishResult } from "./iot/client";
 import type { Queue, QueueRecord } from "./queue";
