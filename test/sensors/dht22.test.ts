@@ -81,6 +81,29 @@ describe("decodeDht22", () => {
     assert.deepEqual(decodeDht22(dht22HighUs(b, { jitterUs: 15, rng: () => 0.99999 })), want, "all +15 us");
   });
 
+  it("beyond ±15 us refuses frames it cannot classify instead of decoding wrong values (±20, ±25, ±30 us)", () => {
+    // The sum checksum passes compensating bit errors, so only refusing ambiguous pulses keeps
+    // wrong values out: without it ±25 us jitter gave wrong values for about 0.7 % of frames.
+    for (const jitterUs of [20, 25, 30]) {
+      const rng = seededRng(jitterUs);
+      let refused = 0;
+      for (let i = 0; i < 20000; i++) {
+        const t = Math.round((rng() * 120 - 40) * 10) / 10;
+        const h = Math.round(rng() * 1000) / 10;
+        const r = decodeDht22(dht22HighUs(dht22Bytes(t, h), { jitterUs, rng }));
+        if (r.ok) assert.deepEqual(r, { ok: true, temperature: t, humidity: h }, `±${jitterUs} us: ${t} °C ${h} %RH`);
+        else refused++;
+      }
+      assert.ok(refused > 0, `±${jitterUs} us: some frames must be refused`);
+    }
+  });
+
+  it("refuses a pulse between a late 0 and an early 1 as ambiguous", () => {
+    const highs = dht22HighUs(dht22Bytes(21.3, 45.6));
+    highs[20] = 50;
+    assert.deepEqual(decodeDht22(highs), { ok: false, error: "ambiguous" });
+  });
+
   it("tolerates a missing first edge, the host-release high and extra trailing edges", () => {
     const b = dht22Bytes(23.4, 56.7);
     const want = { ok: true, temperature: 23.4, humidity: 56.7 };
@@ -178,7 +201,7 @@ describe("decodeDht22", () => {
         assert.ok(r.temperature >= -40 && r.temperature <= 80 && r.humidity >= 0 && r.humidity <= 100);
         assert.equal(Math.round(r.temperature * 10) / 10, r.temperature);
         assert.equal(Math.round(r.humidity * 10) / 10, r.humidity);
-      } else assert.match(r.error, /^(timeout|short|pulse|checksum|range|align)$/);
+      } else assert.match(r.error, /^(timeout|short|pulse|ambiguous|checksum|range|align)$/);
     }
     // Random widths pass the checksum about 1 in 256 and the range rarely after that.
     assert.ok(accepted < 30, `accepted ${accepted}`);
