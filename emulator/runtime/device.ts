@@ -47,6 +47,10 @@ export interface DeviceStats {
   uncaught: number;
   refused: string | null;
   wifiConnects: number;
+  /** Wifi.connect calls (each is a join: scan, association, DHCP). */
+  wifiJoins: number;
+  /** Emulated ms the radio was on for Wifi.connect: from the call (the join included) until the link dropped or the device slept, rebooted or lost power. */
+  wifiOnMs: number;
   net: NetStats;
 }
 
@@ -101,6 +105,8 @@ export class Device {
   private life: Life | null = null;
   private pins: Pins;
   private wifi = { ap: true, connected: false, connecting: false };
+  /** When Wifi.connect turned the station on (emulated ms), -1 while it is off. */
+  private joinedAt = -1;
   private bootTask = -1;
   /** Called with each script the device starts: boot files by name, eval'd text as "eval" (OTA boot stage). */
   onScript: ((name: string, code: string) => void) | null = null;
@@ -110,7 +116,7 @@ export class Device {
   constructor(private opts: DeviceOptions) {
     this.sched = opts.sched;
     this.flash = opts.flash;
-    this.stats = { boots: 0, bootWallMs: [], bootsByCause: {}, deepSleeps: 0, sleptMs: 0, uncaught: 0, refused: null, wifiConnects: 0, net: newNetStats() };
+    this.stats = { boots: 0, bootWallMs: [], bootsByCause: {}, deepSleeps: 0, sleptMs: 0, uncaught: 0, refused: null, wifiConnects: 0, wifiJoins: 0, wifiOnMs: 0, net: newNetStats() };
     this.pins = new Pins(
       {
         sched: this.sched,
@@ -201,6 +207,7 @@ export class Device {
 
   /** Ends the running context: timers, watches, sockets, handlers all go. */
   private end(): void {
+    this.stationOff();
     const l = this.life;
     if (!l) return;
     l.alive = false;
@@ -488,6 +495,12 @@ export class Device {
 
   // ---- Wi-Fi
 
+  /** Ends a radio-on interval that a Wifi.connect started. */
+  private stationOff(): void {
+    if (this.joinedAt >= 0) this.stats.wifiOnMs += this.sched.now() - this.joinedAt;
+    this.joinedAt = -1;
+  }
+
   private emitWifi(l: Life, evt: string, details: object): void {
     for (const h of l.wifiHandlers[evt] || []) this.invoke(h, details);
   }
@@ -509,6 +522,7 @@ export class Device {
   wifiDrop(ms: number): void {
     this.wifi.ap = false;
     const l = this.life;
+    this.stationOff();
     if (this.wifi.connected) {
       this.wifi.connected = false;
       this.event("wifi", "dropped for " + Math.round(ms / 1000) + " s");
@@ -529,6 +543,8 @@ export class Device {
     return {
       connect: (ssid: unknown, _o: unknown, cb?: unknown) => {
         this.wifi.connecting = true;
+        this.stats.wifiJoins++;
+        if (this.joinedAt < 0) this.joinedAt = this.sched.now();
         this.sched.after(1500, () => {
           if (this.life !== l || !l.alive) return;
           this.wifi.connecting = false;
@@ -545,6 +561,7 @@ export class Device {
       },
       disconnect: (cb?: unknown) => {
         this.wifi.connected = false;
+        this.stationOff();
         this.sched.after(10, () => {
           this.invoke(cb);
           this.emitWifi(l, "disconnected", { reason: "assoc_leave" });

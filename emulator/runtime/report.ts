@@ -81,6 +81,9 @@ export interface Report {
   /** Most requests within any 10 emulated minutes (a retry loop shows here). */
   peakRequestsPer10Min: number;
   handshakesPerReading: number;
+  /** Wi-Fi joins (Wifi.connect calls; a join takes 1.5 s in the emulator) and the time the radio was on for them, joins included, until sleep or a drop. */
+  wifiJoins: number;
+  wifiOnMs: number;
   sensor: { frames: number; corrupted: number; noAnswer: number };
   cloud: { messages: number; accepted: number; byKind: Record<string, number> } | null;
   madeUpSamples: Sample[];
@@ -288,6 +291,8 @@ export function buildReport(a: {
     requestsPerReading: per(net.requests),
     peakRequestsPer10Min: peak(net.requestTimes, 600000),
     handshakesPerReading: per(net.tlsHandshakes),
+    wifiJoins: a.stats.wifiJoins,
+    wifiOnMs: Math.round(a.stats.wifiOnMs),
     sensor: { frames: a.frames.length, corrupted: a.frames.filter((f) => f.corrupted).length, noAnswer: a.noAnswer },
     cloud: a.messages
       ? { messages: a.messages.length, accepted: a.messages.filter((x) => x.code === 0).length, byKind }

@@ -1,5 +1,5 @@
 // Entry of dist/firmware.js (flashed as .bootcde): builds the HAL on the Espruino APIs, loads
-// iot.json, brings the network up and starts the duty cycle.
+// iot.json and starts the duty cycle at once (Wi-Fi joins on the first request: net.ts).
 /* eslint-disable @typescript-eslint/no-require-imports -- Espruino's built-in modules exist only through require() */
 import type { Hal, Timers } from "../hal";
 import { createNet } from "./net";
@@ -7,11 +7,10 @@ import { createStore } from "./store";
 import { createClock } from "./clock";
 import { createPower, resumeSleep, EspPower, WAKE_TIMER } from "./power";
 import { createLog } from "./log";
-import { startWifi, EspWifi } from "./wifi";
+import { createWifi, EspWifi } from "./wifi";
 import { createDhtCapture, espPinIo } from "./dht22-capture";
 import { parseConfig } from "../../firmware/config";
 import { startApp, readSchedule, dueInMs, DEEP_SLEEP_MIN_SEC } from "../../firmware/app";
-import { heldMs } from "../../firmware/iot/client";
 
 /** Storage file written by flash.sh at provisioning. */
 const CONFIG_FILE = "iot.json";
@@ -72,15 +71,23 @@ function boot(): void {
   // corrects the clock when it is more than 2 s off).
   const planned = readSchedule(store).n;
   if (planned && esp.wakeupCause && esp.wakeupCause() === WAKE_TIMER && !clock.synced()) clock.set(planned + WAKE_BOOT_MS + Math.floor(getTime() * 1000));
-  // A wake before the next reading is due goes back to sleep before Wi-Fi costs anything.
+  // A wake before the next reading is due goes back to sleep at once.
   const deep = config.deepSleep && config.intervalSec >= DEEP_SLEEP_MIN_SEC;
   const early = deep ? dueInMs(store, clock) : 0;
   if (early && power.deepSleep(early)) return;
   const log = createLog(print, clock.uptimeMs, config.logLevel);
   log.hide(config.deviceSecret);
   for (let i = 0; i < parsed.warnings.length; i++) log("W", parsed.warnings[i]);
+  log("I", "boot: " + config.productKey + "/" + config.deviceName + " every " + config.intervalSec + " s via " + config.endpoint);
+  let wifi: EspWifi | undefined;
+  try {
+    wifi = require("Wifi");
+  } catch {
+    wifi = undefined; // no Wifi module: Ethernet or the Linux build
+  }
   const hal: Hal = {
-    net: createNet(require("http"), timers),
+    // Wi-Fi joins only when a request is made: a wake that posts nothing (batch mode, backoff) keeps the radio off.
+    net: createNet(require("http"), timers, createWifi(wifi, config.wifi, timers, log)),
     store: store,
     clock: clock,
     timers: timers,
@@ -88,21 +95,7 @@ function boot(): void {
     power: power,
     log: log,
   };
-  let wifi: EspWifi | undefined;
-  try {
-    wifi = require("Wifi");
-  } catch {
-    wifi = undefined; // no Wifi module: Ethernet or the Linux build
-  }
-  log("I", "boot: " + config.productKey + "/" + config.deviceName + " every " + config.intervalSec + " s via " + config.endpoint);
-  const run = function () {
-    startApp(hal, config);
-  };
-  // A wake inside a backoff that outlasts it (e.g. after 20000) only reads and queues: no Wi-Fi.
-  if (deep && heldMs(store, clock) > 60000) {
-    log("I", "backoff: no Wi-Fi");
-    run();
-  } else startWifi(wifi, config.wifi, timers, log, run);
+  startApp(hal, config);
 }
 
 boot();

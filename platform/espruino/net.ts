@@ -1,5 +1,7 @@
-// HAL Net over Espruino's require("http"): TLS by protocol, own timeout, its quirks smoothed out.
+// HAL Net over Espruino's require("http"): TLS by protocol, own timeout, its quirks smoothed out;
+// with a Wi-Fi link, a request joins Wi-Fi first when it is down (the timeout covers the join).
 import type { HttpRequest, HttpResponse, Net, NetError, Timers } from "../hal";
+import type { WifiLink } from "./wifi";
 
 /** The parts of Espruino's `http` module used here (espruino.md "HTTP(S) client"). */
 export interface EspHttp {
@@ -70,7 +72,7 @@ export function thrownKind(message: string): string {
   return "io";
 }
 
-export function createNet(http: EspHttp, timers: Timers): Net {
+export function createNet(http: EspHttp, timers: Timers, wifi?: WifiLink): Net {
   function request(req: HttpRequest, done: (err: NetError | null, res: HttpResponse | null) => void): void {
     let finished = false;
     let timer = -1;
@@ -91,12 +93,8 @@ export function createNet(http: EspHttp, timers: Timers): Net {
     if (req.method !== "GET" || req.body.length) headers["Content-Length"] = String(req.body.length);
     const opts: EspRequestOptions = { host: target.host, path: target.path, method: req.method, protocol: target.protocol, headers: headers };
     if (target.port) opts.port = target.port;
-    timer = timers.after(req.timeoutMs, function () {
-      timer = -1;
-      finish({ kind: "timeout", detail: "no response in " + req.timeoutMs + " ms" }, null);
-    });
-
     let started = false;
+    let joining = false;
     function onResponse(r: EspResponse): void {
       started = true;
       const resHeaders: { [name: string]: string } = {};
@@ -126,20 +124,36 @@ export function createNet(http: EspHttp, timers: Timers): Net {
       });
     }
 
-    try {
-      const cr = http.request(opts, onResponse);
-      cr.on("error", function (e) {
-        const code = e && e.code ? e.code : 0;
-        // close-notify once the response has arrived is the normal end of a TLS session.
-        if (code === TLS_CLOSE_NOTIFY && started) return;
-        finish({ kind: errorKind(code), detail: String(e && (e.message || code)) }, null);
-      });
-      cr.end(req.body);
-    } catch (e) {
-      // "Unable to create socket" / "Unable to locate host" / "Not connected to the internet".
-      const msg = String(e && (e as Error).message ? (e as Error).message : e);
-      finish({ kind: thrownKind(msg), detail: msg }, null);
+    function send(): void {
+      joining = false;
+      if (finished) return;
+      try {
+        const cr = http.request(opts, onResponse);
+        cr.on("error", function (e) {
+          const code = e && e.code ? e.code : 0;
+          // close-notify once the response has arrived is the normal end of a TLS session.
+          if (code === TLS_CLOSE_NOTIFY && started) return;
+          finish({ kind: errorKind(code), detail: String(e && (e.message || code)) }, null);
+        });
+        cr.end(req.body);
+      } catch (e) {
+        // "Unable to create socket" / "Unable to locate host" / "Not connected to the internet".
+        const msg = String(e && (e as Error).message ? (e as Error).message : e);
+        finish({ kind: thrownKind(msg), detail: msg }, null);
+      }
     }
+    timer = timers.after(req.timeoutMs, function () {
+      timer = -1;
+      if (joining) {
+        wifi!.drop(send);
+        finish({ kind: "offline", detail: "no Wi-Fi in " + req.timeoutMs + " ms" }, null);
+      } else finish({ kind: "timeout", detail: "no response in " + req.timeoutMs + " ms" }, null);
+    });
+
+    if (wifi && !wifi.up) {
+      joining = true;
+      wifi.whenUp(send);
+    } else send();
   }
   return { request: request };
 }

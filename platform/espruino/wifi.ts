@@ -1,11 +1,19 @@
-// Wi-Fi link from config: connect once, reconnect with backoff on every `disconnected` (the
-// driver's own auto-reconnect gives up after 3 tries). No Wifi module: the network is managed outside.
+// Wi-Fi link from config, joined on demand: the first network request starts the join (a wake that
+// sends nothing never powers the radio up); once up it reconnects with backoff on every
+// `disconnected` (the driver's own auto-reconnect gives up after 3 tries).
 import type { Log, Timers } from "../hal";
 
 /** The parts of Espruino's `Wifi` module used here. */
 export interface EspWifi {
   connect(ssid: string, opts: { password: string }, cb: (err: unknown) => void): void;
   on(event: "connected" | "disconnected", fn: (details?: unknown) => void): void;
+}
+
+/** What net.ts needs: `up` while connected; `whenUp(fn)` joins if needed and calls fn once connected; `drop(fn)` gives up waiting. */
+export interface WifiLink {
+  up: boolean;
+  whenUp(fn: () => void): void;
+  drop(fn: () => void): void;
 }
 
 export const WIFI_BASE_MS = 2000;
@@ -18,33 +26,18 @@ export function wifiBackoffMs(n: number): number {
   return d > WIFI_CAP_MS ? WIFI_CAP_MS : d;
 }
 
-/** Longest wait at boot for the first connection before the app starts anyway (it retries sends). */
-export const WIFI_WAIT_MS = 20000;
-
-/** Keeps Wi-Fi up; `ready` is called once: on the first connection, after WIFI_WAIT_MS, or at once without Wi-Fi. */
-export function startWifi(
-  wifi: EspWifi | undefined,
-  cfg: { ssid: string; password: string } | undefined,
-  timers: Timers,
-  log: Log,
-  ready: () => void,
-): void {
+/** The link for net.ts, or undefined without a Wifi module or wifi config (network managed outside). */
+export function createWifi(wifi: EspWifi | undefined, cfg: { ssid: string; password: string } | undefined, timers: Timers, log: Log): WifiLink | undefined {
   if (!wifi || !cfg) {
     log("I", "network managed outside the app");
-    ready();
-    return;
+    return undefined;
   }
-  let waiting = true;
-  function go(): void {
-    if (!waiting) return;
-    waiting = false;
-    ready();
-  }
-  const waitTimer = timers.after(WIFI_WAIT_MS, go);
   const ssid = cfg.ssid;
   const password = cfg.password;
+  let started = false;
   let tries = 0;
   let pending = -1;
+  let waiting: (() => void)[] = [];
   function retry(why: string): void {
     if (pending >= 0) return; // a reconnect is already scheduled
     tries++;
@@ -58,14 +51,34 @@ export function startWifi(
       if (err) retry("connect failed (" + err + ")");
     });
   }
+  // Declared before the link object that refers to it (Espruino does not hoist).
+  function whenUp(fn: () => void): void {
+    if (link.up) return fn();
+    waiting.push(fn);
+    if (started) return; // joining or waiting to retry: the same join serves this request
+    started = true;
+    log("I", "wifi joining " + ssid);
+    connect();
+  }
+  const link: WifiLink = {
+    up: false,
+    whenUp: whenUp,
+    drop: function (fn) {
+      const i = waiting.indexOf(fn);
+      if (i >= 0) waiting.splice(i, 1);
+    },
+  };
   wifi.on("connected", function () {
     tries = 0;
+    link.up = true;
     log("I", "wifi connected to " + ssid);
-    timers.cancel(waitTimer);
-    go();
+    const w = waiting;
+    waiting = [];
+    for (let i = 0; i < w.length; i++) w[i]();
   });
   wifi.on("disconnected", function () {
-    retry("down");
+    link.up = false;
+    if (started) retry("down");
   });
-  connect();
+  return link;
 }

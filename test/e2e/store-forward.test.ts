@@ -245,7 +245,7 @@ describe("store and forward end to end (dist/firmware.js + local platform)", fun
   });
 
   it("deep sleep, a simulated week at 10 min in batch mode of 6: <= 0.2 handshakes per reading with auths, all delivered", async function () {
-    const { r, got } = await run({ minutes: 7 * 1440, intervalSec: 600, config: { delivery: "batch", batchSize: 6 } });
+    const { r, got } = await run({ minutes: 7 * 1440, intervalSec: 600, config: { delivery: "batch", batchSize: 6, wifi: { ssid: "lab", password: "pw" } } });
     assert.ok(r.readings >= 1000, "readings " + r.readings);
     assert.ok(r.deepSleeps >= 1000, "deep sleeps " + r.deepSleeps);
     assert.equal(r.lost, 0);
@@ -255,6 +255,8 @@ describe("store and forward end to end (dist/firmware.js + local platform)", fun
     assert.ok(r.pending <= 6, "at most one unfilled batch waits at the end: " + r.pending);
     assert.ok(r.handshakesPerReading <= 0.2, "handshakes per reading " + r.handshakesPerReading);
     assert.ok(r.auths <= 2, "the 7-day token is kept in Storage across deep sleeps: auths " + r.auths);
+    // Wi-Fi joins only at the wake that posts a batch: about readings/6, not one per wake
+    assert.ok(Math.abs(r.wifiJoins - r.readings / 6) <= 3, "Wi-Fi joins " + r.wifiJoins + " for " + r.readings + " readings");
   });
 
   it("deep sleep under 20000 (credentials refused) for a simulated week: the backoff survives the wakes, requests stay within the long schedule", async function () {

@@ -5,7 +5,7 @@ import { createStore } from "../../platform/espruino/store";
 import { createClock } from "../../platform/espruino/clock";
 import { createPower, resumeSleep, MAX_SLEEP_MS, SLEEP_REST } from "../../platform/espruino/power";
 import { createLog, maskToken } from "../../platform/espruino/log";
-import { startWifi, wifiBackoffMs, WIFI_WAIT_MS } from "../../platform/espruino/wifi";
+import { createWifi, wifiBackoffMs } from "../../platform/espruino/wifi";
 import type { Timers } from "../../platform/hal";
 import { FakeStorage } from "./fake-storage";
 
@@ -165,15 +165,22 @@ describe("platform/espruino wifi", () => {
       on: (ev: string, fn: () => void) => (handlers[ev] = fn),
     };
   }
-  it("connects from config and reconnects with growing backoff on disconnected", () => {
+  it("joins nothing until asked, then reconnects an established link with growing backoff", () => {
     const w = fakeWifi();
+    const link = createWifi(w, { ssid: "lab", password: "pw" }, nodeTimers(), () => {})!;
+    clock.tick(600000);
+    sinon.assert.notCalled(w.connect); // no request, no join
     const ready = sinon.spy();
-    startWifi(w, { ssid: "lab", password: "pw" }, nodeTimers(), () => {}, ready);
+    link.whenUp(ready);
     sinon.assert.calledOnce(w.connect);
-    sinon.assert.notCalled(ready);
     assert.deepEqual(w.connect.firstCall.args.slice(0, 2), ["lab", { password: "pw" }]);
+    sinon.assert.notCalled(ready);
+    w.handlers.connected();
+    sinon.assert.calledOnce(ready);
+    assert.equal(link.up, true);
     w.handlers.disconnected();
     w.handlers.disconnected(); // duplicate event while waiting: one reconnect only
+    assert.equal(link.up, false);
     clock.tick(wifiBackoffMs(1) - 1);
     sinon.assert.calledOnce(w.connect);
     clock.tick(1);
@@ -183,30 +190,18 @@ describe("platform/espruino wifi", () => {
     sinon.assert.calledThrice(w.connect);
     assert.equal(wifiBackoffMs(2), 2 * wifiBackoffMs(1));
     w.handlers.connected();
-    sinon.assert.calledOnce(ready);
     w.handlers.disconnected();
-    clock.tick(wifiBackoffMs(1));
+    clock.tick(wifiBackoffMs(1)); // backoff starts over after a connection
     assert.equal(w.connect.callCount, 4);
-    w.handlers.connected();
-    clock.tick(WIFI_WAIT_MS);
-    sinon.assert.calledOnce(ready); // once only
+    sinon.assert.calledOnce(ready); // a waiter is called once only
     assert.equal(wifiBackoffMs(50), 300000);
   });
   it("leaves the network alone without a Wifi module or wifi config", () => {
     const lines: string[] = [];
-    const ready = sinon.spy();
-    startWifi(undefined, { ssid: "x", password: "" }, nodeTimers(), (_l, m) => lines.push(m), ready);
+    assert.equal(createWifi(undefined, { ssid: "x", password: "" }, nodeTimers(), (_l, m) => lines.push(m)), undefined);
     assert.match(lines[0], /managed outside/);
-    sinon.assert.calledOnce(ready);
-  });
-  it("starts the app anyway when the first connection takes too long", () => {
     const w = fakeWifi();
-    w.connect = sinon.spy((_s: string, _o: { password: string }, cb: (err: unknown) => void) => void cb); // never answers
-    const ready = sinon.spy();
-    startWifi(w, { ssid: "lab", password: "pw" }, nodeTimers(), () => {}, ready);
-    clock.tick(WIFI_WAIT_MS - 1);
-    sinon.assert.notCalled(ready);
-    clock.tick(1);
-    sinon.assert.calledOnce(ready);
+    assert.equal(createWifi(w, undefined, nodeTimers(), () => {}), undefined);
+    sinon.assert.notCalled(w.connect);
   });
 });

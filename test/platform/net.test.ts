@@ -2,6 +2,7 @@
 import { strict as assert } from "node:assert";
 import sinon from "sinon";
 import { createNet, parseUrl } from "../../platform/espruino/net";
+import { createWifi } from "../../platform/espruino/wifi";
 import type { HttpRequest, HttpResponse, NetError, Timers } from "../../platform/hal";
 import { FakeEspHttp } from "./fake-esp-http";
 
@@ -174,5 +175,98 @@ describe("platform/espruino net: request", () => {
     net.request(req({ url: "nope" }), done);
     assert.equal(http.calls.length, 0);
     assert.equal(done.firstCall.args[0]!.kind, "io");
+  });
+});
+
+describe("platform/espruino net: Wi-Fi joined on demand", () => {
+  let clock: sinon.SinonFakeTimers;
+  let http: FakeEspHttp;
+  beforeEach(() => {
+    clock = sinon.useFakeTimers();
+    http = new FakeEspHttp();
+  });
+  afterEach(() => clock.restore());
+  /** A fake Espruino Wifi module: `connect` only starts the join; the test fires "connected". */
+  function fakeWifi() {
+    const handlers: { [ev: string]: () => void } = {};
+    return {
+      handlers,
+      connect: sinon.stub<[string, { password: string }, (err: unknown) => void], void>(),
+      on: (ev: string, fn: () => void) => (handlers[ev] = fn),
+    };
+  }
+  function spy() {
+    return sinon.spy() as sinon.SinonSpy<[NetError | null, HttpResponse | null], void>;
+  }
+  function setup() {
+    const w = fakeWifi();
+    const net = createNet(http, realTimers(), createWifi(w, { ssid: "lab", password: "pw" }, realTimers(), () => {}));
+    return { w, net };
+  }
+
+  it("joins nothing at creation and sends the request once the join completes", () => {
+    const { w, net } = setup();
+    clock.tick(60000);
+    sinon.assert.notCalled(w.connect);
+    const done = spy();
+    net.request(req(), done);
+    sinon.assert.calledOnce(w.connect);
+    assert.equal(http.calls.length, 0); // nothing on the socket before the station is up
+    clock.tick(1500);
+    w.handlers.connected();
+    assert.equal(http.calls.length, 1);
+    http.last.reply(200, "ok");
+    sinon.assert.calledOnce(done);
+    assert.equal(done.firstCall.args[0], null);
+    assert.equal(done.firstCall.args[1]!.status, 200);
+    // the link is up now: the next request goes straight out, no second join
+    net.request(req(), spy());
+    assert.equal(http.calls.length, 2);
+    sinon.assert.calledOnce(w.connect);
+  });
+
+  it("fails with one \"offline\" callback when the join outlasts the request's timeout, and never sends it", () => {
+    const { w, net } = setup();
+    const done = spy();
+    net.request(req({ timeoutMs: 5000 }), done);
+    clock.tick(4999);
+    sinon.assert.notCalled(done);
+    clock.tick(1);
+    sinon.assert.calledOnce(done);
+    assert.equal(done.firstCall.args[0]!.kind, "offline");
+    assert.equal(done.firstCall.args[1], null);
+    w.handlers.connected(); // a late join does not send the abandoned request
+    clock.tick(60000);
+    assert.equal(http.calls.length, 0);
+    sinon.assert.calledOnce(done);
+  });
+
+  it("a second request while joining waits for the same join", () => {
+    const { w, net } = setup();
+    const a = spy();
+    const b = spy();
+    net.request(req({ url: "https://h.example/a" }), a);
+    clock.tick(500);
+    net.request(req({ url: "https://h.example/b" }), b);
+    sinon.assert.calledOnce(w.connect);
+    w.handlers.connected();
+    assert.deepEqual(
+      http.calls.map((c) => c.opts.path),
+      ["/a", "/b"],
+    );
+    http.calls[0].reply(200, "A");
+    http.calls[1].reply(200, "B");
+    assert.equal(a.firstCall.args[1]!.body, "A");
+    assert.equal(b.firstCall.args[1]!.body, "B");
+  });
+
+  it("without a Wifi module sends directly", () => {
+    const lines: string[] = [];
+    const net = createNet(http, realTimers(), createWifi(undefined, { ssid: "lab", password: "pw" }, realTimers(), (_l, m) => lines.push(m)));
+    const done = spy();
+    net.request(req(), done);
+    assert.equal(http.calls.length, 1);
+    http.last.reply(200, "ok");
+    assert.equal(done.firstCall.args[1]!.status, 200);
   });
 });
