@@ -14,7 +14,7 @@ const MODES: { name: string; config: Record<string, unknown> }[] = [
 
 async function main(): Promise<void> {
   const minutes = Number(process.argv[2] || 1440);
-  console.log("| mode | readings | TLS handshakes / reading | auths | bytes sent / reading | Storage bytes written / reading | Wi-Fi joins / reading | Wi-Fi connected s / reading |");
+  console.log("| mode | readings | TLS handshakes / reading | auths | bytes sent / reading | Storage bytes written / reading | Wi-Fi joins / reading | Wi-Fi radio-on s / reading |");
   console.log("|---|---|---|---|---|---|---|---|");
   for (const m of MODES) {
     let written = 0;
