@@ -112,9 +112,10 @@ export class Scheduler {
     let sinceYield = 0;
     while (!this.stopped) {
       const now = this.now();
-      if (now >= untilMs) break;
       const next = this.earliest();
-      if (next && next.dueMs <= now) {
+      // Tasks due before the end run even when real time (which emulated time follows between
+      // jumps) has already carried the clock past it; only then does the run end.
+      if (next && next.dueMs <= now && next.dueMs < untilMs) {
         this.tasks.splice(this.tasks.indexOf(next), 1);
         next.run();
         // let real I/O (the platform's server, sockets) make progress now and then
@@ -124,6 +125,7 @@ export class Scheduler {
         }
         continue;
       }
+      if (now >= untilMs) break;
       const target = Math.min(next ? next.dueMs : Infinity, untilMs);
       if (this.fast && this.busy === 0) {
         this.clock.jumpTo(target);
