@@ -88,7 +88,7 @@ export function applyScenario(s: Scenario, t: { sched: Scheduler; device: Device
         if (end !== undefined) at(end, () => (t.cloud!.setFault(null), note("platform answers normally")));
         break;
       case "sensor": {
-        const knobs: SensorFaults = { noAnswer: e.noAnswer, bitFlipProb: e.bitFlipProb, jitterUs: e.jitterUs, stuck: e.stuck };
+        const knobs: SensorFaults = { noAnswer: e.noAnswer, bitFlipProb: e.bitFlipProb, oneBitFlipProb: e.oneBitFlipProb, jitterUs: e.jitterUs, stuck: e.stuck };
         at(e.atMin, () => ((t.sensor.faults = knobs), note("sensor " + JSON.stringify(knobs))));
         at(end!, () => ((t.sensor.faults = {}), note("sensor ok")));
         break;

@@ -20,8 +20,14 @@ export interface ClimateOptions {
 export interface SensorFaults {
   /** The sensor never answers the start pulse. */
   noAnswer?: boolean;
-  /** Probability that each of the 40 bits is flipped. */
+  /**
+   * Probability that each of the 40 bits is flipped, independently. Two or more flips can cancel in
+   * the DHT22's 8-bit sum checksum (a 0->1 and a 1->0 at one bit position of two bytes), which no
+   * decoder can detect: a noise model for exploring, not a guarantee the firmware can keep.
+   */
   bitFlipProb?: number;
+  /** Probability that a frame has exactly one flipped bit (at a random position): always detectable. */
+  oneBitFlipProb?: number;
   /** Uniform jitter added to every pulse width, in microseconds. */
   jitterUs?: number;
   /** The sensor keeps sending the same (valid) frame. */
@@ -103,6 +109,11 @@ export class DhtSim {
           corrupted = true;
         }
       }
+    }
+    if ((this.faults.oneBitFlipProb || 0) > this.rng()) {
+      const i = Math.floor(this.rng() * 40);
+      bytes[i >> 3] ^= 0x80 >> (i & 7);
+      corrupted = true;
     }
     this.frames.push({ wallMs, temperature: t, humidity: h, trueC: c.temperature, trueRh: c.humidity, corrupted, stuck: !!this.faults.stuck });
     const releaseUs = 20 + this.rng() * 20;
