@@ -6,10 +6,10 @@ import type { DeviceConfig } from "./config";
 import { createIotClient, IotClient } from "./iot/client";
 import { eventPost, Props, topics } from "./iot/alink";
 import { createDht22 } from "../sensors/driver";
-import { chain, createHealth, modelRange, rateCheck } from "../sensors/validate";
+import { chain, createHealth, modelRange, rateCheck, RateState } from "../sensors/validate";
 import { openQueue, Queue, QueueHealth, QueueRecord } from "./queue";
 import { createDelivery, FlushResult } from "./delivery";
-import { wallKnown } from "./timefix";
+import { bootOffsetMs, wallKnown } from "./timefix";
 import { createOta } from "./ota";
 
 /** Shorter intervals idle with timers: waking from deep sleep costs a reboot, Wi-Fi join and TLS handshake. */
@@ -18,7 +18,10 @@ export const DEEP_SLEEP_MIN_SEC = 60;
 export const SENSOR_EVENT = "sensorError";
 /** Event with the queue's health after an outage (backlog drained, readings evicted). */
 export const HEALTH_EVENT = "queueHealth";
-/** Storage record of the schedule, kept across deep sleep: `{"n": wall ms of the next reading, "e": evicted count last reported}`. */
+/**
+ * Storage record of the schedule, kept across deep sleep: `{"n": wall ms of the next reading, "e": evicted
+ * count last reported, "b": [temperature, humidity, wall ms, rejects since] of the rate check's baseline}`.
+ */
 export const SCHEDULE_REC = "app.next";
 /** A wake more than this before the next reading goes straight back to sleep. */
 const EARLY_MS = 2000;
@@ -43,13 +46,14 @@ export interface App {
   stop(): void;
 }
 
-/** The stored schedule: wall ms of the next reading (0 unknown) and the evicted count last reported. */
-export function readSchedule(store: Store): { n: number; e: number } {
+/** The stored schedule: wall ms of the next reading (0 unknown), the evicted count last reported, the rate baseline (or null). */
+export function readSchedule(store: Store): { n: number; e: number; b: number[] | null } {
   try {
     const o = JSON.parse(store.read(SCHEDULE_REC) || "{}");
-    return { n: +o.n || 0, e: +o.e || 0 };
+    const b = o.b && o.b.length === 4 ? o.b : null;
+    return { n: +o.n || 0, e: +o.e || 0, b: b };
   } catch {
-    return { n: 0, e: 0 };
+    return { n: 0, e: 0, b: null };
   }
 }
 
@@ -88,10 +92,20 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
   }, log);
   const perCycle = config.delivery === "batch" ? config.batchSize : 1;
   const dht = createDht22(hal.dht, hal.timers, clock);
-  const check = chain([modelRange, rateCheck()]);
+  const sched = readSchedule(hal.store);
+  // Deep sleep is a reboot: the rate check's baseline comes back from the schedule, on this boot's
+  // uptime base, but only when wall time is known (else the time since it is unknown).
+  const rate: RateState = { last: null, rejects: 0 };
+  const b = sched.b;
+  let restored: RateState["last"] = null;
+  if (b && wallKnown(clock)) {
+    restored = rate.last = { t: b[0], h: b[1], atMs: b[2] - bootOffsetMs(clock) };
+    rate.rejects = b[3];
+  }
+  const check = chain([modelRange, rateCheck(undefined, rate)]);
   const health = createHealth();
   const stats: AppStats = { reads: 0, sensorFailures: 0, published: 0, rejected: 0, unsent: queue.depth() };
-  let reported = readSchedule(hal.store).e;
+  let reported = sched.e;
   let flushing = false;
   let cycleTimer = -1;
   let retryTimer = -1;
@@ -163,7 +177,12 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     if (deep) {
       // The schedule survives the reboot; on a timer wake the boot sets the clock from it.
       const nextWall = wallKnown(clock) ? Math.floor(clock.nowMs()) + waitMs : 0;
-      hal.store.write(SCHEDULE_REC, JSON.stringify({ n: nextWall, e: reported }));
+      const rec: { n: number; e: number; b?: number[] } = { n: nextWall, e: reported };
+      const last = rate.last;
+      // The rate baseline in wall ms (a restored one as stored: a clock fix since boot must not move it);
+      // no field at all rather than `undefined`, which JSON engines differ on.
+      if (nextWall && last) rec.b = [last.t, last.h, last === restored ? b![2] : last.atMs + bootOffsetMs(clock), rate.rejects];
+      hal.store.write(SCHEDULE_REC, JSON.stringify(rec));
       log("I", "deep sleep " + Math.round(waitMs / 1000) + " s");
       // Sleep to the stored time exactly: the write and the log took time too.
       if (nextWall) waitMs = Math.max(0, nextWall - Math.floor(clock.nowMs()));

@@ -25,34 +25,41 @@ export interface RateOptions {
   maxRejects?: number;
 }
 
+/** The rate check's memory: the last accepted reading (`atMs` on the filter's time base) and the rejections since. */
+export interface RateState {
+  last: { t: number; h: number; atMs: number } | null;
+  rejects: number;
+}
+
 /**
  * Rejects a reading that jumps further from the last accepted one than the air can change
  * (error "rate"). The allowance grows with the time since that reading, and a level that keeps
  * coming back is accepted after `maxRejects` rejections, so one bad baseline cannot lock it out.
+ * `state` is the caller's object, kept up to date, so a deep-sleeping caller can store and restore it.
  */
-export function rateCheck(opts?: RateOptions): Filter {
+export function rateCheck(opts?: RateOptions, state?: RateState): Filter {
   const o = opts || {};
   const tempC = o.tempC || 2;
   const tempCPerMin = o.tempCPerMin || 1;
   const humRh = o.humRh || 5;
   const humRhPerMin = o.humRhPerMin || 5;
   const maxRejects = o.maxRejects || 3;
-  let last: { t: number; h: number; atMs: number } | null = null;
-  let rejects = 0;
+  const s: RateState = state || { last: null, rejects: 0 };
   return function (r, nowMs) {
     if (!r.ok) return r;
-    if (last && rejects < maxRejects) {
+    const last = s.last;
+    if (last && s.rejects < maxRejects) {
       const min = Math.max(0, nowMs - last.atMs) / 60000;
       if (
         Math.abs(r.temperature - last.t) > tempC + tempCPerMin * min ||
         Math.abs(r.humidity - last.h) > humRh + humRhPerMin * min
       ) {
-        rejects++;
+        s.rejects++;
         return { ok: false, error: "rate" };
       }
     }
-    rejects = 0;
-    last = { t: r.temperature, h: r.humidity, atMs: nowMs };
+    s.rejects = 0;
+    s.last = { t: r.temperature, h: r.humidity, atMs: nowMs };
     return r;
   };
 }

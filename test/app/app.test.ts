@@ -281,6 +281,72 @@ describe("firmware/app duty cycle", () => {
     assert.equal(second.sleeps.length, 1);
   });
 
+  describe("rate check across deep sleep", () => {
+    const WALL = Date.UTC(2026, 10, 26);
+    /** One boot per frame (the first one `cold`: clock unknown), each a deep-sleep timer wake of the one before (clock set from the schedule); answers the property posts' temperatures and the records. */
+    async function wakes(p: Platform, frames: { t: number; h: number }[], store?: { [k: string]: string }, cold = false) {
+      let wallMs: number | undefined = cold ? undefined : WALL;
+      let records = store;
+      const temps: number[] = [];
+      const bases: number[][] = [];
+      for (const f of frames) {
+        const r = rig(p, [f], records, wallMs);
+        const before = p.posts.length;
+        app = startApp(r.hal, config());
+        await clock.tickAsync(5000);
+        app.stop();
+        app = null;
+        for (const x of p.posts.slice(before)) if (x.topic.endsWith("/property/post")) temps.push(JSON.parse(x.body).params.temperature.value);
+        records = r.hal.records;
+        const sched = JSON.parse(records[SCHEDULE_REC]);
+        bases.push(sched.b);
+        assert.equal(r.sleeps.length, 1);
+        clock.tick(r.sleeps[0]);
+        wallMs = sched.n;
+      }
+      return { temps, bases, records: records! };
+    }
+
+    it("a wake restores the last accepted reading: a compensating-error jump (43.9 among 20 °C) is not published", async () => {
+      const p = new Platform().clocked(WALL);
+      const w = await wakes(p, [{ t: 20, h: 50 }, { t: 43.9, h: 50 }, { t: 20.4, h: 50.5 }]);
+      assert.deepEqual(w.temps, [20, 20.4]);
+      const ev = p.posts.filter((x) => x.topic.endsWith("/" + SENSOR_EVENT + "/post")).map((x) => JSON.parse(x.body).params.value.error);
+      assert.deepEqual(ev, ["rate"]);
+      // [t, h, wall ms of the reading, rejections since]: the baseline holds through the rejection.
+      assert.deepEqual(w.bases[0].slice(0, 2), [20, 50]);
+      assert.ok(Math.abs(w.bases[0][2] - WALL) < 100, "baseline wall time " + (w.bases[0][2] - WALL));
+      assert.deepEqual(w.bases[1], [20, 50, w.bases[0][2], 1]);
+      assert.deepEqual(w.bases[2].slice(0, 2).concat(w.bases[2][3]), [20.4, 50.5, 0]);
+      // the third wake's reading time (the test's wakes run late by the rest of each 5 s tick; the Date header fixes the clock)
+      const t3 = w.bases[2][2] - WALL;
+      assert.ok(t3 >= 120000 && t3 < 135000, "new baseline wall time " + t3);
+    });
+
+    it("the time since the restored baseline widens the allowance as in RAM (1 °C per minute over 2 °C)", async () => {
+      const p = new Platform().clocked(WALL);
+      // about 60 s between readings (the wake's boot is instant here): 2.9 °C is within 2.99..3, 3.2 is not
+      const w = await wakes(p, [{ t: 20, h: 50 }, { t: 22.9, h: 50 }, { t: 26.2, h: 50 }]);
+      assert.deepEqual(w.temps, [20, 22.9]);
+    });
+
+    it("a genuine step change is taken after maxRejects (3) wakes: the rejection count survives deep sleep", async () => {
+      const p = new Platform().clocked(WALL);
+      const w = await wakes(p, [{ t: 20, h: 50 }, { t: 40, h: 30 }, { t: 40, h: 30 }, { t: 40, h: 30 }, { t: 40, h: 30 }, { t: 40.2, h: 30 }]);
+      // 20 °C in 4 min is far beyond the allowance (6): the 4th wake takes it by the escape, not by time
+      assert.deepEqual(w.temps, [20, 40, 40.2]);
+      assert.deepEqual(w.bases.map((b) => b[3]), [0, 1, 2, 3, 0, 0]);
+    });
+
+    it("a cold boot (clock unknown) does not restore the baseline: the time since it is unknown", async () => {
+      const stored = { [SCHEDULE_REC]: JSON.stringify({ n: WALL, e: 0, b: [20, 50, WALL - 60000, 0] }) };
+      const p = new Platform().clocked(WALL);
+      const w = await wakes(p, [{ t: 43.9, h: 50 }], stored, true);
+      assert.deepEqual(w.temps, [43.9], "accepted: nothing to compare it with");
+      assert.deepEqual(w.bases[0].slice(0, 2).concat(w.bases[0][3]), [43.9, 50, 0], "and stored once the clock is known");
+    });
+  });
+
   it("batch mode: nothing is sent until batchSize readings wait, then one history post carries them", async () => {
     const p = new Platform().clocked(Date.UTC(2026, 10, 26));
     const frames = [];

@@ -1,6 +1,6 @@
 // Reading filters and sensor health: thing-model range, rate of change, chain, median, counters.
 import { strict as assert } from "node:assert";
-import { chain, createHealth, median, modelRange, rateCheck, readMedian } from "../../sensors/validate";
+import { chain, createHealth, median, modelRange, rateCheck, readMedian, RateState } from "../../sensors/validate";
 import type { DhtResult } from "../../sensors/dht22";
 
 const ok = (temperature: number, humidity: number): DhtResult => ({ ok: true, temperature, humidity });
@@ -31,6 +31,21 @@ describe("sensor validation", () => {
     assert.equal(f(ok(21, 45), 2000).ok, false);
     assert.ok(f(ok(21.1, 45), 3000).ok, "third time accepted");
     assert.equal(f(ok(-40, 0), 4000).ok, false, "and the new baseline holds");
+  });
+
+  it("rateCheck keeps its baseline and rejection count in the caller's state, so a restored state checks as if never lost", () => {
+    const state: RateState = { last: null, rejects: 0 };
+    const f = rateCheck({}, state);
+    assert.ok(f(ok(20, 50), 0).ok);
+    assert.deepEqual(state, { last: { t: 20, h: 50, atMs: 0 }, rejects: 0 });
+    assert.deepEqual(f(ok(43.9, 50), MIN), { ok: false, error: "rate" });
+    assert.deepEqual(state, { last: { t: 20, h: 50, atMs: 0 }, rejects: 1 }, "a rejection keeps the baseline and counts");
+    // A new filter (after a reboot) on a copy of that state, on another time base: same baseline 2 min back.
+    const g = rateCheck({}, { last: { t: 20, h: 50, atMs: -2 * MIN + 500 }, rejects: 1 });
+    assert.deepEqual(g(ok(24.1, 50), 500), { ok: false, error: "rate" }, "4.1 °C after 2 min (allowed 4)");
+    assert.ok(g(ok(23.9, 50), 500).ok, "3.9 °C after 2 min");
+    const h = rateCheck({}, { last: { t: 20, h: 50, atMs: 0 }, rejects: 3 });
+    assert.ok(h(ok(43.9, 50), MIN).ok, "3 rejections carried over: the escape takes the next reading");
   });
 
   it("chain runs filters in order and stops at the first error", () => {
