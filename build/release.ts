@@ -5,24 +5,16 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command } from "commander";
 import { build } from "./build";
+import { manifestSignedText, type OtaManifest } from "../firmware/ota";
 
 /** What the device checks (firmware/ota.ts parseManifest): all fields are required. */
-export interface Manifest {
-  version: string;
-  size: number;
-  sha1: string;
-  url: string;
-  signMethod: string;
-  signature: string;
-}
+export type Manifest = OtaManifest;
 
 /** HMAC methods a device may verify with, by node:crypto hash name. */
 const HASHES: { [method: string]: string } = { hmacsha1: "sha1", hmacsha256: "sha256", hmacmd5: "md5" };
 
-/** Same text as firmware/ota.ts manifestSignedText: the device recomputes it from the manifest. */
-export function signedText(version: string, size: number, sha1: string): string {
-  return "ota1\n" + version + "\n" + size + "\n" + sha1;
-}
+/** The text the signature covers: the device's own function, so both sides cannot drift apart. */
+export const signedText = manifestSignedText;
 
 export function checkVersion(v: string): void {
   if (!/^\d{1,9}(\.\d{1,9}){0,3}$/.test(v)) throw new Error(`version "${v}" is not dotted digits like 1.2.3`);

@@ -7,17 +7,8 @@ import { makeManifest, Manifest } from "../../build/release";
 export const KEY = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 export const MANIFEST_URL = "https://updates.example.com/p1/manifest.json";
 
-/** A deterministic pseudo-random generator (mulberry32) so failures can be replayed by seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return function () {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (the shared mulberry32) so a failing instant can be replayed by seed. */
+export { seededRng as rng } from "../../emulator/sensor/wave";
 
 /** A script image of `size` bytes whose text names its version (byte string). */
 export function image(version: string, size: number, body = ""): string {

@@ -173,14 +173,5 @@ export class FakePlatform {
   }
 }
 
-/** Deterministic PRNG (mulberry32) so a failing instant can be replayed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return function () {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (the shared mulberry32) so a failing instant can be replayed by seed. */
+export { seededRng as rng } from "../../emulator/sensor/wave";

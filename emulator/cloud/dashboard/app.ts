@@ -1,21 +1,8 @@
 // Dashboard script (browser): devices, latest values, a uPlot chart and the message log, kept
 // live by the platform's server-sent events.
 import uPlot from "uplot";
+import type { MessageRecord as Message, Reading } from "../db";
 
-interface Reading {
-  time: number;
-  temperature: number | null;
-  humidity: number | null;
-}
-interface Message {
-  topic: string;
-  payload: string;
-  code: number;
-  messageId: string | null;
-  time: number;
-  kind: string;
-  checks: string[];
-}
 interface DeviceView {
   productKey: string;
   deviceName: string;
