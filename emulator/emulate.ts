@@ -5,6 +5,8 @@ import * as path from "node:path";
 import { Command } from "commander";
 import { startSession, type Credentials } from "./runtime/session";
 import { loadScenario, scenarioNames } from "./scenarios";
+import { findEngine } from "./real/engine";
+import { runReal } from "./real/run";
 
 const program = new Command()
   .name("emulate")
@@ -20,8 +22,14 @@ const program = new Command()
   .option("--seed <n>", "seed of the simulated climate", "1")
   .option("--config <json>", "extra iot.json keys as JSON, e.g. '{\"deepSleep\":false}'")
   .option("--verbose", "print the device console and runtime events", false)
+  .option("--engine <name>", "v8 (the emulator, virtual time) or espruino (the real interpreter, real time)", "v8")
+  .option("--engine-bin <path>", "Espruino host build for --engine espruino (default: $ESPRUINO_BIN)")
+  .option("--layout <layout>", "flash layout on the real engine: plain (.bootcde) or ota (.boot0 + fw.a)", "plain")
+  .option("--power-cuts <n>", "real engine: power cuts (kill -9) at random instants (default: the scenario's)")
   .action(async (o: Record<string, string | boolean | undefined>) => {
     const scenario = o.scenario ? loadScenario(String(o.scenario)) : null;
+    if (o.engine === "espruino") return realEngine(o, scenario);
+    if (o.engine !== "v8") throw new Error("--engine must be v8 or espruino");
     const minutes = Number(o.minutes ?? (scenario && scenario.minutes) ?? 60);
     if (!(minutes > 0)) throw new Error("--minutes must be a positive number");
     const firmwareFile = path.resolve(String(o.firmware));
@@ -63,6 +71,46 @@ const program = new Command()
       process.exitCode = 1;
     }
   });
+
+/** `--engine espruino`: dist/ on the real interpreter in real time (emulator/real/). */
+async function realEngine(o: Record<string, string | boolean | undefined>, scenario: ReturnType<typeof loadScenario> | null): Promise<void> {
+  const layout = String(o.layout);
+  if (layout !== "plain" && layout !== "ota") throw new Error("--layout must be plain or ota");
+  const engine = findEngine(o.engineBin ? String(o.engineBin) : undefined);
+  const minutes = Number(o.minutes ?? 2);
+  if (!(minutes > 0)) throw new Error("--minutes must be a positive number");
+  const real = scenario && scenario.real;
+  const run = await runReal({
+    engine,
+    layout,
+    minutes,
+    scenario,
+    intervalSec: o.interval !== undefined && o.interval !== "60" ? Number(o.interval) : 5,
+    config: o.config ? (JSON.parse(String(o.config)) as Record<string, unknown>) : undefined,
+    powerCuts: o.powerCuts !== undefined ? Number(o.powerCuts) : real && real.powerCuts,
+    seed: Number(o.seed),
+    onConsole: o.verbose ? (l) => console.log("  device | " + l) : undefined,
+  });
+  process.once("SIGINT", () => run.stop());
+  const report = await run.done;
+  const text = JSON.stringify(report, null, 2);
+  if (o.report) {
+    fs.mkdirSync(path.dirname(path.resolve(String(o.report))), { recursive: true });
+    fs.writeFileSync(String(o.report), text + "\n");
+  }
+  const m = report.memory;
+  console.log(
+    `espruino ${layout} ${report.minutes} min${report.scenario ? " scenario " + report.scenario : ""}: ` +
+      `readings ${report.readings}, published ${report.published}, lost ${report.lost}, pending ${report.pending}, ` +
+      `duplicates ${report.duplicates}, madeUp ${report.madeUp}, auths ${report.auths}, requests ${report.requests}, ` +
+      `reboots ${report.reboots}, errors ${JSON.stringify(report.errorsByCode)}; ` +
+      `memory idle ${m.idle}, peak ${m.peak} of ${m.total} JsVars, ${m.errors.length} memory errors` + (o.report ? "; report in " + o.report : ""),
+  );
+  if (report.refused) {
+    console.error("firmware refused: " + report.refused);
+    process.exitCode = 1;
+  }
+}
 
 program.parseAsync().catch((e: Error) => {
   console.error("emulate: " + e.message);

@@ -30,6 +30,8 @@ export interface Scenario {
   config?: Record<string, unknown>;
   /** What a correct firmware shows in the report (checked by the tests, documented in README). */
   expect?: string;
+  /** Settings for the real-interpreter runner (emulator/real/): e.g. random power cuts. */
+  real?: { powerCuts?: number };
 }
 
 const DIR = __dirname;

@@ -1,0 +1,148 @@
+// Test prelude for the real Espruino interpreter (never part of dist/): stored in the image as
+// Storage `sim.js` and evaluated from flash by the boot line before the boot files run, as a
+// board's ROM would hand over to them. It gives the engine what a board has and the host build
+// lacks, and lets the runner watch from outside:
+// - a DHT22 at the configured pin: pinMode/digitalWrite/setWatch/clearWatch shims; after the
+//   host's start pulse the watch gets the sensor's edge train (values from the wall clock, faults
+//   from Storage `sim.json`), and each frame is announced as `@dht` for the report;
+// - a board clock: getTime() starts near 0 at boot and setTime() moves it (the host build keeps
+//   system time and ignores setTime);
+// - reboots: E.reboot(), load() and ESP32.deepSleep() print a marker and halt; the runner
+//   restarts the engine (a new boot from the same espruino.flash);
+// - RAM: process.memory(false).usage sampled every 20 ms, min and max per second as `@m`.
+// Plain ES5 for the interpreter; `BOOT` comes from the boot line ({cause, sleepUs}).
+var SIM = (function () {
+  var S = require("Storage");
+  var cfg = S.readJSON("sim.json", 1) || {};
+  var hostTime = getTime;
+  var clockOff = -hostTime();
+  var watches = [];
+  var lowAt = -1;
+  var reads = 0;
+  var mn = 1e9;
+  var mx = 0;
+  var ticks = 0;
+
+  function halt(marker) {
+    console.log("\n@" + marker);
+    for (;;) {
+      /* the runner kills the engine here: nothing after a reboot runs */
+    }
+  }
+
+  function fault(now) {
+    var f = cfg.faults || [];
+    for (var i = 0; i < f.length; i++) if (now >= f[i].from && now < f[i].to) return f[i];
+    return null;
+  }
+
+  // Frame bytes: humidity and temperature in tenths, sign bit, sum checksum.
+  function frame(t, h) {
+    var ti = Math.abs(Math.round(t * 10));
+    var hi = Math.round(h * 10);
+    if (t < 0 && ti) ti |= 0x8000;
+    var b = [hi >> 8, hi & 255, ti >> 8, ti & 255];
+    b.push((b[0] + b[1] + b[2] + b[3]) & 255);
+    return b;
+  }
+
+  // The sensor's answer to a start pulse, as edges on the watch (times in seconds).
+  function answer(w) {
+    var now = hostTime();
+    var f = fault(now);
+    reads++;
+    // A smooth climate from the wall clock: continuous across reboots, within the rate check.
+    var t = Math.round((21 + 3 * Math.sin((now / 3600) * 2 * Math.PI)) * 10) / 10;
+    var h = Math.round((50 + 10 * Math.sin((now / 5400) * 2 * Math.PI)) * 10) / 10;
+    if (f && f.noAnswer) {
+      console.log("@dht " + Math.floor(now * 1000) + " none");
+      return;
+    }
+    var b = frame(t, h);
+    var flipped = f && f.bitFlipProb && Math.random() < f.bitFlipProb;
+    if (flipped) {
+      var bit = Math.floor(Math.random() * 40);
+      b[bit >> 3] ^= 128 >> (bit & 7);
+    }
+    console.log("@dht " + Math.floor(now * 1000) + " " + t.toFixed(1) + " " + h.toFixed(1) + (flipped ? " flip" : " ok"));
+    var at = now;
+    function edge(state, us) {
+      at += us / 1e6;
+      w.fn({ state: state, time: at, lastTime: at });
+    }
+    edge(1, 0); // released: the pull-up lifts the line
+    edge(0, 30); // the sensor pulls it low
+    edge(1, 80);
+    edge(0, 80);
+    for (var i = 0; i < 40; i++) {
+      edge(1, 50);
+      edge(0, (b[i >> 3] << (i & 7)) & 128 ? 70 : 27);
+    }
+    edge(1, 50);
+  }
+
+  global.pinMode = function (pin, mode) {
+    if (mode !== "input_pullup" && mode !== "input") return;
+    var released = lowAt >= 0 && hostTime() - lowAt >= 0.001;
+    lowAt = -1;
+    if (!released) return;
+    for (var i = 0; i < watches.length; i++) {
+      if (watches[i] && String(watches[i].pin) === String(pin) && String(pin) === String(cfg.pin)) {
+        var w = watches[i];
+        setTimeout(function () {
+          if (watches.indexOf(w) >= 0) answer(w);
+        }, 0);
+        return;
+      }
+    }
+  };
+  global.digitalWrite = function (pin, v) {
+    lowAt = v ? -1 : hostTime();
+  };
+  global.digitalRead = function () {
+    return 1;
+  };
+  global.setWatch = function (fn, pin) {
+    watches.push({ fn: fn, pin: pin });
+    return watches.length;
+  };
+  global.clearWatch = function (id) {
+    if (id === undefined) watches = [];
+    else watches[id - 1] = null;
+  };
+  global.getTime = function () {
+    return hostTime() + clockOff;
+  };
+  global.setTime = function (sec) {
+    clockOff = sec - hostTime();
+  };
+  E.reboot = function () {
+    halt("reboot");
+  };
+  global.load = function (file) {
+    halt("load " + (file || ""));
+  };
+  if (cfg.deepSleep) {
+    global.ESP32 = {
+      deepSleep: function (us) {
+        halt("sleep " + us);
+      },
+      getWakeupCause: function () {
+        return BOOT.cause === "timer" ? 4 : 0;
+      },
+    };
+  }
+  setInterval(function () {
+    var u = process.memory(false).usage;
+    if (u < mn) mn = u;
+    if (u > mx) mx = u;
+    if (++ticks >= 50) {
+      console.log("@m " + mn + " " + mx);
+      ticks = 0;
+      mn = 1e9;
+      mx = 0;
+    }
+  }, 20);
+  console.log("@boot " + BOOT.cause + " " + process.memory(false).usage + " " + process.memory(false).total);
+  return { reads: reads };
+})();

@@ -1,0 +1,356 @@
+// One run of dist/ on the real Espruino interpreter, in real time: the Storage image flash.sh
+// would leave, booted with the test prelude (simulated DHT22, board clock, reboot markers, RAM
+// sampler), against the local IoT Platform over HTTPS through a fault proxy; a scenario's faults on
+// a timeline scaled to the run; the same JSON report as the V8 emulator plus RAM and the console.
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { ChildProcess } from "node:child_process";
+import { startCloud, type Cloud } from "../cloud/server";
+import { buildReport, type Report } from "../runtime/report";
+import { newNetStats } from "../runtime/http";
+import type { DeviceStats } from "../runtime/device";
+import type { Frame } from "../sensor/sim";
+import type { Scenario } from "../scenarios";
+import { bundleVersion } from "../runtime/ota-run";
+import { bootEngine, writeImage, type Layout } from "./engine";
+
+/** Faults this runner can apply on a real engine (the host build has no Wi-Fi, TLS faults or slow links here). */
+const REAL_FAULTS = ["networkDown", "platformCode", "sensor", "powerLoss"];
+
+export interface RealOptions {
+  engine: string;
+  layout: Layout;
+  /** Real minutes to run. */
+  minutes: number;
+  scenario?: Scenario | null;
+  intervalSec?: number;
+  /** Extra iot.json keys. */
+  config?: Record<string, unknown>;
+  /** Folder for the image and the platform (default: a fresh temp folder). */
+  dir?: string;
+  /** dist/ folder (firmware.js, boot0.js). */
+  distDir?: string;
+  /** OTA layout: update key file for flash.sh. */
+  updateKey?: string;
+  /** Extra engine code run after flash.sh's files are written (e.g. a console-written config). */
+  imageExtra?: (identity: { productKey: string; deviceName: string; deviceSecret: string; endpoint: string }) => string;
+  /** Random power cuts (kill -9) at instants spread over the run. */
+  powerCuts?: number;
+  seed?: number;
+  onConsole?: (line: string) => void;
+}
+
+export interface MemoryReport {
+  /** JsVars in use between cycles: the least of the samples around the last cycles (median of per-cycle lows). */
+  idle: number;
+  /** Most JsVars in use in any 20 ms sample. */
+  peak: number;
+  /** JsVars the engine has. */
+  total: number;
+  /** Per cycle (sensor read to sensor read): the lowest and highest sample. */
+  cycles: { low: number; high: number }[];
+  /** Console lines that report a memory failure. */
+  errors: string[];
+}
+
+export interface RealReport extends Report {
+  engine: string;
+  layout: Layout;
+  memory: MemoryReport;
+  console: string[];
+}
+
+/** A line the interpreter printed, without the REPL's prompt and erase-line codes. */
+export function cleanLine(raw: string): string {
+  // eslint-disable-next-line no-control-regex
+  return raw.replace(/\r/g, "").replace(/^(>|\x1b\[J)+/, "").replace(/\x1b\[J/g, "");
+}
+
+const MEMORY_ERROR = /not enough memory|out of memory|low_memory|memory_busy/i;
+
+function seeded(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+}
+
+/** Checks that a scenario can run here; a clear error naming the fault when it cannot. */
+export function checkRealScenario(s: Scenario): void {
+  for (const e of s.events) {
+    if (!REAL_FAULTS.includes(e.fault))
+      throw new Error(`scenario ${s.name} cannot run on the real engine: fault "${e.fault}" is not modelled there (it supports ${REAL_FAULTS.join(", ")}); run it on the V8 emulator`);
+  }
+  if (s.ota) throw new Error(`scenario ${s.name} cannot run on the real engine yet: OTA scenarios need the OTA release rig there`);
+}
+
+/** A TCP proxy in front of the platform: counts connections and bytes, and can be "down". */
+class FaultProxy {
+  server: net.Server;
+  down = false;
+  connections = 0;
+  refused = 0;
+  bytesSent = 0;
+  bytesReceived = 0;
+  times: number[] = [];
+  private open = new Set<net.Socket>();
+
+  constructor(private target: number) {
+    this.server = net.createServer((c) => this.accept(c));
+  }
+
+  listen(): Promise<number> {
+    return new Promise((res) => this.server.listen(0, "127.0.0.1", () => res((this.server.address() as net.AddressInfo).port)));
+  }
+
+  private accept(c: net.Socket): void {
+    this.connections++;
+    this.times.push(Date.now());
+    if (this.down) {
+      this.refused++;
+      c.destroy();
+      return;
+    }
+    const up = net.connect(this.target, "127.0.0.1");
+    this.open.add(c);
+    this.open.add(up);
+    c.on("data", (d) => (this.bytesSent += d.length));
+    up.on("data", (d) => (this.bytesReceived += d.length));
+    c.pipe(up);
+    up.pipe(c);
+    const end = () => {
+      c.destroy();
+      up.destroy();
+      this.open.delete(c);
+      this.open.delete(up);
+    };
+    c.on("error", end).on("close", end);
+    up.on("error", end).on("close", end);
+  }
+
+  close(): Promise<void> {
+    for (const s of this.open) s.destroy();
+    return new Promise((res) => this.server.close(() => res()));
+  }
+}
+
+export interface RealRun {
+  done: Promise<RealReport>;
+  stop(): void;
+  cloud: Cloud;
+}
+
+export async function runReal(o: RealOptions): Promise<RealRun> {
+  const scenario = o.scenario ?? null;
+  if (scenario) checkRealScenario(scenario);
+  const dir = o.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), "real-"));
+  const distDir = o.distDir ?? path.resolve(__dirname, "..", "..", "dist");
+  const firmware = fs.readFileSync(path.join(distDir, "firmware.js"), "latin1");
+  const intervalSec = o.intervalSec ?? 5;
+  const runMs = o.minutes * 60000;
+  // The scenario's timeline (in its suggested minutes) is squeezed into this run.
+  const scale = scenario && scenario.minutes ? runMs / (scenario.minutes * 60000) : 1;
+  const cloud = await startCloud({
+    dataDir: path.join(dir, "platform"),
+    tokenTtlMs: scenario && scenario.cloud && scenario.cloud.tokenTtlMs ? Math.max(5000, scenario.cloud.tokenTtlMs * scale) : undefined,
+    throttle: { perSec: 1000, burst: 1000 },
+    log: (line) => platformLine(line),
+  });
+  const proxy = new FaultProxy(Number(new URL(cloud.httpsUrl).port));
+  const proxyPort = await proxy.listen();
+  const endpoint = "https://127.0.0.1:" + proxyPort;
+  const identity = cloud.registerDevice();
+  const t0 = Date.now();
+  const faults: { from: number; to: number; noAnswer?: boolean; bitFlipProb?: number }[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  const at = (min: number, fn: () => void) => timers.push(setTimeout(fn, Math.max(0, min * 60000 * scale)));
+  const rand = seeded(o.seed ?? 1);
+  const cuts: number[] = [];
+  for (const e of scenario ? scenario.events : []) {
+    const end = "forMin" in e && e.forMin !== undefined ? e.atMin + e.forMin : undefined;
+    if (e.fault === "networkDown") {
+      at(e.atMin, () => (proxy.down = true));
+      at(end!, () => (proxy.down = false));
+    } else if (e.fault === "platformCode") {
+      at(e.atMin, () => cloud.setFault({ code: e.code, count: e.count }));
+      if (end !== undefined) at(end, () => cloud.setFault(null));
+    } else if (e.fault === "sensor") {
+      const from = (t0 + e.atMin * 60000 * scale) / 1000;
+      faults.push({ from, to: (t0 + end! * 60000 * scale) / 1000, noAnswer: !!e.noAnswer, bitFlipProb: e.oneBitFlipProb || e.bitFlipProb || undefined });
+    } else if (e.fault === "powerLoss") cuts.push(e.atMin * 60000 * scale);
+  }
+  // Random power cuts: anywhere after the first cycle, so some fall into Storage writes and requests.
+  for (let i = 0; i < (o.powerCuts ?? 0); i++) cuts.push(intervalSec * 1000 + rand() * (runMs - 2 * intervalSec * 1000));
+  cuts.sort((a, b) => a - b);
+
+  const config = { ...identity, endpoint, intervalSec, dhtPin: "D4", ...((scenario && scenario.config) || {}), ...(o.config || {}) };
+  writeImage({
+    engine: o.engine,
+    dir,
+    credentials: config,
+    layout: o.layout,
+    updateKey: o.updateKey,
+    sim: { pin: "D4", faults, deepSleep: false },
+    extraCode: o.imageExtra ? o.imageExtra({ ...identity, endpoint }) : undefined,
+  });
+
+  const frames: Frame[] = [];
+  let noAnswer = 0;
+  const consoleLines: string[] = [];
+  const mem: MemoryReport = { idle: 0, peak: 0, total: 0, cycles: [], errors: [] };
+  const stats: DeviceStats = { boots: 0, bootWallMs: [], bootsByCause: {}, deepSleeps: 0, sleptMs: 0, uncaught: 0, refused: null, wifiConnects: 0, wifiJoins: 0, wifiOnMs: 0, net: newNetStats() };
+  const versions: string[] = [];
+  let version = "";
+  try {
+    version = bundleVersion(firmware);
+  } catch {
+    version = "unverified";
+  }
+
+  function platformLine(line: string): void {
+    const m = /^(auth|publish) (\S+).* -> (-?\d+)/.exec(line);
+    if (!m) return;
+    const p = m[1] === "auth" ? "/auth" : "/topic" + m[2];
+    stats.net.requestsByPath[p] = (stats.net.requestsByPath[p] || 0) + 1;
+    if (m[3] !== "0") stats.net.errorsByCode[m[3]] = (stats.net.errorsByCode[m[3]] || 0) + 1;
+  }
+
+  let child: ChildProcess | null = null;
+  let stopped = false;
+  let finish: () => void = () => undefined;
+  const ended = new Promise<void>((res) => (finish = res));
+
+  function deviceLine(line: string): void {
+    if (!line) return;
+    if (line[0] === "@") {
+      const w = line.slice(1).split(" ");
+      if (w[0] === "m") {
+        const lo = Number(w[1]);
+        const hi = Number(w[2]);
+        mem.peak = Math.max(mem.peak, hi);
+        const c = mem.cycles[mem.cycles.length - 1];
+        if (c) {
+          c.low = Math.min(c.low, lo);
+          c.high = Math.max(c.high, hi);
+        }
+      } else if (w[0] === "boot") {
+        mem.total = Number(w[3]);
+      } else if (w[0] === "dht") {
+        mem.cycles.push({ low: 1e9, high: 0 });
+        if (w[2] === "none") noAnswer++;
+        else {
+          const t = Number(w[2]);
+          const h = Number(w[3]);
+          frames.push({ wallMs: Number(w[1]), temperature: t, humidity: h, trueC: t, trueRh: h, corrupted: w[4] !== "ok", stuck: false });
+        }
+      } else if (w[0] === "reboot" || w[0] === "load") restart(w[0], 0, w[0] === "load" && w[1] ? w[1] : undefined);
+      else if (w[0] === "sleep") {
+        stats.deepSleeps++;
+        restart("timer", Number(w[1]) / 1000);
+      }
+      return;
+    }
+    consoleLines.push(line);
+    if (o.onConsole) o.onConsole(line);
+    if (MEMORY_ERROR.test(line)) mem.errors.push(line);
+    if (/^Uncaught/.test(line)) stats.uncaught++;
+    if (/^E iot\.json/.test(line)) stats.refused = line.slice(2);
+  }
+
+  function boot(cause: string, file?: string): void {
+    if (stopped) return;
+    stats.boots++;
+    stats.bootWallMs.push(Date.now());
+    stats.bootsByCause[cause] = (stats.bootsByCause[cause] || 0) + 1;
+    versions.push(version);
+    const p = bootEngine(o.engine, dir, { cause, file });
+    child = p;
+    let buf = "";
+    p.stdout!.on("data", (d: Buffer) => {
+      buf += d.toString("latin1");
+      let i;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        const line = cleanLine(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+        if (child === p) deviceLine(line);
+      }
+    });
+    p.stderr!.on("data", (d: Buffer) => consoleLines.push("stderr: " + d.toString("latin1").trim()));
+    p.on("exit", () => {
+      if (child === p && !stopped) {
+        // the interpreter itself ended (a crash): a board would reset
+        consoleLines.push("engine exited");
+        child = null;
+        setTimeout(() => boot("reboot"), 500);
+      }
+    });
+  }
+
+  function kill(): void {
+    const p = child;
+    child = null;
+    if (p) p.kill("SIGKILL");
+  }
+
+  function restart(cause: string, afterMs: number, file?: string): void {
+    kill();
+    timers.push(setTimeout(() => boot(cause, file), afterMs));
+  }
+
+  for (const ms of cuts) {
+    timers.push(
+      setTimeout(() => {
+        if (!child) return;
+        consoleLines.push("-- power cut --");
+        restart("power", 1000);
+      }, ms),
+    );
+  }
+
+  boot("power");
+  const endTimer = setTimeout(() => finish(), runMs);
+  const stop = () => {
+    clearTimeout(endTimer);
+    finish();
+  };
+
+  const done = (async (): Promise<RealReport> => {
+    await ended;
+    stopped = true;
+    kill();
+    for (const t of timers) clearTimeout(t);
+    const messages = cloud.messages(identity.productKey, identity.deviceName, 1e9);
+    stats.net.requests = proxy.connections;
+    stats.net.tlsHandshakes = proxy.connections - proxy.refused;
+    stats.net.requestTimes = proxy.times.map((t) => t - t0);
+    stats.net.bytesSent = proxy.bytesSent;
+    stats.net.bytesReceived = proxy.bytesReceived;
+    if (proxy.refused) stats.net.errorsByCode.refused = proxy.refused;
+    await proxy.close();
+    await cloud.close();
+    const report = buildReport({
+      minutes: Math.round(((Date.now() - t0) / 60000) * 1000) / 1000,
+      fast: false,
+      scenario: scenario ? scenario.name : null,
+      wallMs: Date.now() - t0,
+      endWallMs: Date.now(),
+      graceMs: 2 * intervalSec * 1000 + 30000,
+      gapMs: Math.min(30000, (intervalSec * 1000) / 2),
+      frames,
+      noAnswer,
+      stats,
+      messages,
+    });
+    const cycles = mem.cycles.filter((c) => c.high > 0);
+    const lows = cycles.slice(1).map((c) => c.low).sort((a, b) => a - b);
+    mem.idle = lows.length ? lows[Math.floor(lows.length / 2)] : cycles.length ? cycles[0].low : 0;
+    mem.cycles = cycles;
+    return { ...report, versions, engine: o.engine, layout: o.layout, memory: mem, console: consoleLines };
+  })();
+  return { done, stop, cloud };
+}
