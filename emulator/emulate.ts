@@ -87,7 +87,7 @@ async function realEngine(o: Record<string, string | boolean | undefined>, scena
     scenario,
     intervalSec: o.interval !== undefined && o.interval !== "60" ? Number(o.interval) : 5,
     config: o.config ? (JSON.parse(String(o.config)) as Record<string, unknown>) : undefined,
-    powerCuts: o.powerCuts !== undefined ? Number(o.powerCuts) : real && real.powerCuts,
+    powerCuts: o.powerCuts !== undefined ? Number(o.powerCuts) : real ? real.powerCuts : undefined,
     seed: Number(o.seed),
     onConsole: o.verbose ? (l) => console.log("  device | " + l) : undefined,
   });

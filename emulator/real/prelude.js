@@ -10,15 +10,15 @@
 // - reboots: E.reboot(), load() and ESP32.deepSleep() print a marker and halt; the runner
 //   restarts the engine (a new boot from the same espruino.flash);
 // - RAM: process.memory(false).usage sampled every 20 ms, min and max per second as `@m`.
-// Plain ES5 for the interpreter; `BOOT` comes from the boot line ({cause, sleepUs}).
-var SIM = (function () {
+// Plain ES5 for the interpreter; `BOOT` comes from the boot line ({cause}).
+/* global getTime, console, setTimeout, setInterval, E, BOOT, global, process */
+(function () {
   var S = require("Storage");
   var cfg = S.readJSON("sim.json", 1) || {};
   var hostTime = getTime;
   var clockOff = -hostTime();
   var watches = [];
   var lowAt = -1;
-  var reads = 0;
   var mn = 1e9;
   var mx = 0;
   var ticks = 0;
@@ -50,7 +50,6 @@ var SIM = (function () {
   function answer(w) {
     var now = hostTime();
     var f = fault(now);
-    reads++;
     // A smooth climate from the wall clock: continuous across reboots, within the rate check.
     var t = Math.round((21 + 3 * Math.sin((now / 3600) * 2 * Math.PI)) * 10) / 10;
     var h = Math.round((50 + 10 * Math.sin((now / 5400) * 2 * Math.PI)) * 10) / 10;
@@ -144,5 +143,4 @@ var SIM = (function () {
     }
   }, 20);
   console.log("@boot " + BOOT.cause + " " + process.memory(false).usage + " " + process.memory(false).total);
-  return { reads: reads };
 })();
