@@ -11,7 +11,7 @@
 //   restarts the engine (a new boot from the same espruino.flash);
 // - RAM: process.memory(false).usage sampled every 20 ms, min and max per second as `@m`.
 // Plain ES5 for the interpreter; `BOOT` comes from the boot line ({cause}).
-/* global getTime, console, setTimeout, setInterval, E, BOOT, global, process */
+/* global getTime, console, setTimeout, setInterval, E, BOOT */
 (function () {
   var S = require("Storage");
   var cfg = S.readJSON("sim.json", 1) || {};
