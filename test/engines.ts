@@ -80,3 +80,60 @@ export async function loadCoreInQuickJS(file = CORE_JS, timeoutMs = 20000): Prom
     },
   };
 }
+
+/**
+ * The real interpreters' host builds: `ESPRUINO_BIN` (the engine modelled on a stock ESP32, as
+ * `.ci/run` sets it) and JerryScript beside it (or `JERRYSCRIPT_BIN`). Null when not there: the
+ * suites that need one say so in one line and skip.
+ */
+export function realEngineBins(): { espruino: string | null; jerryscript: string | null } {
+  const esp = process.env.ESPRUINO_BIN && fs.existsSync(process.env.ESPRUINO_BIN) ? path.resolve(process.env.ESPRUINO_BIN) : null;
+  const jerryGuess = esp ? path.join(path.dirname(esp), "jerryscript") : "";
+  const jerry = process.env.JERRYSCRIPT_BIN || (jerryGuess && fs.existsSync(jerryGuess) ? jerryGuess : "");
+  return { espruino: esp, jerryscript: jerry && fs.existsSync(jerry) ? path.resolve(jerry) : null };
+}
+
+/**
+ * dist/core.js in a real interpreter process: every evaluation is one run of the engine on the core
+ * plus the expression, the result printed as JSON behind a marker (Espruino prints a banner and
+ * prompts; JerryScript has `print`, no console).
+ */
+export function loadCoreInProcess(bin: string, kind: "espruino" | "jerryscript", file = CORE_JS): CoreEngine {
+  const core = readCore(file);
+  const dir = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "core-engine-"));
+  const out = kind === "espruino" ? "console.log" : "print";
+  // On Espruino the core goes into Storage and runs from there, as flashed code does on a board (a
+  // script given on the command line is copied into the small heap).
+  let prelude = core;
+  if (kind === "espruino") {
+    const w = path.join(dir, "write.js");
+    fs.writeFileSync(w, `require("Storage").write("core.js",${JSON.stringify(core)});console.log("@W");`, "latin1");
+    const r = require("node:child_process").spawnSync(require("../emulator/real/engine").writerEngine(bin), [w], { cwd: dir, input: "", encoding: "latin1" });
+    if (!/@W/.test(String(r.stdout))) throw new Error("could not write dist/core.js into the engine's Storage: " + String(r.stdout).slice(-300));
+    prelude = 'eval(require("Storage").read("core.js"));';
+  }
+  const run = (expression: string): unknown => {
+    const script = path.join(dir, "run.js");
+    // ASCII only (non-ASCII as \u escapes): JerryScript wants UTF-8 source, Espruino's byte strings want bytes
+    const ascii = (t: string) => t.replace(/[\u0080-\uffff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+    fs.writeFileSync(
+      script,
+      ascii(prelude) + ascii(`\ntry{var R__=(function(){var r=(${expression});return r===undefined?"u":"j"+JSON.stringify(r)})();${out}("\\n@R"+R__+"@E");}` +
+        `catch(e){${out}("\\n@X"+(e&&e.message!==undefined?e.message:String(e))+"@E");}\n`),
+      "latin1",
+    );
+    const r = require("node:child_process").spawnSync(bin, [script], { cwd: dir, input: "", timeout: 60000 });
+    // Espruino prints bytes; JerryScript prints UTF-8
+    const text = (r.stdout ? (r.stdout as Buffer).toString(kind === "espruino" ? "latin1" : "utf8") : "").replace(/\r/g, "");
+    const m = /\n@([RX])([\s\S]*?)@E/.exec(text);
+    if (!m) throw new Error(`${kind} printed no result (exit ${r.status}): ${text.slice(-300)}${r.stderr || ""}`);
+    if (m[1] === "X") throw new Error(m[2]);
+    return m[2] === "u" ? undefined : JSON.parse(m[2].slice(1));
+  };
+  return {
+    name: kind === "espruino" ? path.basename(bin) : "JerryScript",
+    call: (fn, ...args) => run(`IotCore[${JSON.stringify(fn)}].apply(null,JSON.parse(${JSON.stringify(JSON.stringify(args))}))`),
+    evaluate: run,
+    dispose: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}

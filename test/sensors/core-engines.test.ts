@@ -5,6 +5,7 @@ import { join } from "node:path";
 import vm from "node:vm";
 import { getQuickJS } from "quickjs-emscripten";
 import { dht22Bytes, dht22HighUs, seededRng } from "../../emulator/sensor/wave";
+import { loadCoreInProcess, realEngineBins } from "../engines";
 
 const CORE = join(__dirname, "..", "..", "dist", "core.js");
 
@@ -49,4 +50,17 @@ describe("IotCore.decodeDht22 in other engines (dist/core.js, built by npm run b
       qjs.dispose();
     }
   });
+
+  const bins = realEngineBins();
+  for (const [kind, bin] of [["espruino", bins.espruino], ["jerryscript", bins.jerryscript]] as const) {
+    (bin ? it : it.skip)(`runs on the real ${kind} interpreter` + (bin ? "" : " (no engine: set ESPRUINO_BIN)"), function () {
+      this.timeout(60000);
+      const core = loadCoreInProcess(bin!, kind);
+      try {
+        assert.deepEqual(JSON.parse(core.evaluate(script()) as string), WANT);
+      } finally {
+        core.dispose();
+      }
+    });
+  }
 });
