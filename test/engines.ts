@@ -3,7 +3,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as vm from "node:vm";
+import * as os from "node:os";
+import { spawnSync } from "node:child_process";
 import { getQuickJS, shouldInterruptAfterDeadline } from "quickjs-emscripten";
+import { writerEngine } from "../emulator/real/engine";
 
 export const CORE_JS = path.resolve(__dirname, "..", "dist", "core.js");
 
@@ -100,7 +103,7 @@ export function realEngineBins(): { espruino: string | null; jerryscript: string
  */
 export function loadCoreInProcess(bin: string, kind: "espruino" | "jerryscript", file = CORE_JS): CoreEngine {
   const core = readCore(file);
-  const dir = fs.mkdtempSync(path.join(require("node:os").tmpdir(), "core-engine-"));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "core-engine-"));
   const out = kind === "espruino" ? "console.log" : "print";
   // On Espruino the core goes into Storage and runs from there, as flashed code does on a board (a
   // script given on the command line is copied into the small heap).
@@ -108,7 +111,7 @@ export function loadCoreInProcess(bin: string, kind: "espruino" | "jerryscript",
   if (kind === "espruino") {
     const w = path.join(dir, "write.js");
     fs.writeFileSync(w, `require("Storage").write("core.js",${JSON.stringify(core)});console.log("@W");`, "latin1");
-    const r = require("node:child_process").spawnSync(require("../emulator/real/engine").writerEngine(bin), [w], { cwd: dir, input: "", encoding: "latin1" });
+    const r = spawnSync(writerEngine(bin), [w], { cwd: dir, input: "", encoding: "latin1" });
     if (!/@W/.test(String(r.stdout))) throw new Error("could not write dist/core.js into the engine's Storage: " + String(r.stdout).slice(-300));
     prelude = 'eval(require("Storage").read("core.js"));';
   }
@@ -122,7 +125,7 @@ export function loadCoreInProcess(bin: string, kind: "espruino" | "jerryscript",
         `catch(e){${out}("\\n@X"+(e&&e.message!==undefined?e.message:String(e))+"@E");}\n`),
       "latin1",
     );
-    const r = require("node:child_process").spawnSync(bin, [script], { cwd: dir, input: "", timeout: 60000 });
+    const r = spawnSync(bin, [script], { cwd: dir, input: "", timeout: 60000 });
     // Espruino prints bytes; JerryScript prints UTF-8
     const text = (r.stdout ? (r.stdout as Buffer).toString(kind === "espruino" ? "latin1" : "utf8") : "").replace(/\r/g, "");
     const m = /\n@([RX])([\s\S]*?)@E/.exec(text);

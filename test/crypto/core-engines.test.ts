@@ -2,6 +2,7 @@
 // context and in QuickJS, engines other than the one running the tests.
 import { strict as assert } from "node:assert";
 import * as nodeCrypto from "node:crypto";
+import * as path from "node:path";
 import { loadCoreInVm, loadCoreInQuickJS, loadCoreInProcess, realEngineBins, CoreEngine } from "../engines";
 import { SHA1_VECTORS, SHA1_MILLION_A, HMAC_VECTORS, EDGE_LENGTHS, randomBytes } from "./vectors";
 
@@ -14,7 +15,7 @@ const engines: [string, () => Promise<CoreEngine> | CoreEngine, boolean?][] = [
 ];
 // The real interpreters (ESPRUINO_BIN, JerryScript beside it): one engine run per call.
 const bins = realEngineBins();
-if (bins.espruino) engines.push(["Espruino " + require("node:path").basename(bins.espruino), () => loadCoreInProcess(bins.espruino!, "espruino"), true]);
+if (bins.espruino) engines.push(["Espruino " + path.basename(bins.espruino), () => loadCoreInProcess(bins.espruino!, "espruino"), true]);
 if (bins.jerryscript) engines.push(["JerryScript", () => loadCoreInProcess(bins.jerryscript!, "jerryscript"), true]);
 if (!bins.espruino) describe("dist/core.js on the real interpreters", () => it.skip("no engine: set ESPRUINO_BIN to run these on Espruino and JerryScript"));
 
