@@ -47,6 +47,8 @@ export interface CloudOptions {
   updatesDir?: string;
   /** Sees (and may replace) each update file served: fault injection and counting (emulator scenarios). */
   onUpdateServe?: UpdatesOptions["onServe"];
+  /** Sees each token issued (tests check that no device log line shows one). */
+  onToken?: (token: string) => void;
 }
 
 export interface Fault {
@@ -199,6 +201,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     const token = randomBytes(24).toString("base64url");
     store.dropTokensExpiredBefore(now() - 7 * DAY_MS);
     store.addToken(token, b.productKey, b.deviceName, now() + tokenTtlMs);
+    if (opts.onToken) opts.onToken(token);
     markSeen(b.productKey, b.deviceName);
     return answer(reply, JSON.stringify({ code: 0, message: "success", info: { token } }));
   }

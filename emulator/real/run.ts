@@ -36,6 +36,8 @@ export interface RealOptions {
   updateKey?: string;
   /** Extra engine code run after flash.sh's files are written (e.g. a console-written config). */
   imageExtra?: (identity: { productKey: string; deviceName: string; deviceSecret: string; endpoint: string }) => string;
+  /** Sees each token the platform issues. */
+  onToken?: (token: string) => void;
   /** Random power cuts (kill -9) at instants spread over the run. */
   powerCuts?: number;
   seed?: number;
@@ -59,13 +61,17 @@ export interface RealReport extends Report {
   engine: string;
   layout: Layout;
   memory: MemoryReport;
+  /** Every post the platform recorded, oldest first (refused ones too). */
+  posts: { topic: string; payload: string; code: number; time: number }[];
   console: string[];
 }
 
 /** A line the interpreter printed, without the REPL's prompt and erase-line codes. */
 export function cleanLine(raw: string): string {
   // eslint-disable-next-line no-control-regex
-  return raw.replace(/\r/g, "").replace(/^(>|\x1b\[J)+/, "").replace(/\x1b\[J/g, "");
+  const l = raw.replace(/\r/g, "").replace(/^(>|\x1b\[J)+/, "").replace(/\x1b\[J/g, "").trimEnd();
+  // an error's column marker is a line of spaces and "^"
+  return /^\s+\^$/.test(l) ? "" : l;
 }
 
 const MEMORY_ERROR = /not enough memory|out of memory|low_memory|memory_busy/i;
@@ -143,6 +149,7 @@ export interface RealRun {
   done: Promise<RealReport>;
   stop(): void;
   cloud: Cloud;
+  identity: { productKey: string; deviceName: string; deviceSecret: string };
 }
 
 export async function runReal(o: RealOptions): Promise<RealRun> {
@@ -160,6 +167,7 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
     tokenTtlMs: scenario && scenario.cloud && scenario.cloud.tokenTtlMs ? Math.max(5000, scenario.cloud.tokenTtlMs * scale) : undefined,
     throttle: { perSec: 1000, burst: 1000 },
     log: (line) => platformLine(line),
+    onToken: o.onToken,
   });
   const proxy = new FaultProxy(Number(new URL(cloud.httpsUrl).port));
   const proxyPort = await proxy.listen();
@@ -350,7 +358,8 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
     const lows = cycles.slice(1).map((c) => c.low).sort((a, b) => a - b);
     mem.idle = lows.length ? lows[Math.floor(lows.length / 2)] : cycles.length ? cycles[0].low : 0;
     mem.cycles = cycles;
-    return { ...report, versions, engine: o.engine, layout: o.layout, memory: mem, console: consoleLines };
+    const posts = messages.slice().reverse().map((m) => ({ topic: m.topic, payload: m.payload, code: m.code, time: m.time }));
+    return { ...report, versions, engine: o.engine, layout: o.layout, memory: mem, posts, console: consoleLines };
   })();
-  return { done, stop, cloud };
+  return { done, stop, cloud, identity };
 }

@@ -1,0 +1,139 @@
+// dist/ on the real Espruino interpreter (ESPRUINO_BIN: the build modelled on a stock ESP32),
+// booted from the Storage image flash.sh would leave, with the simulated DHT22, against the local
+// platform over HTTPS (emulator/real/). The runs take real time, so they all start together in
+// one hook and the tests read their reports.
+import { strict as assert } from "node:assert";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { realEngineBins } from "../engines";
+import { runReal, type RealReport, type RealOptions } from "../../emulator/real/run";
+import type { Scenario } from "../../emulator/scenarios";
+
+const ENGINE = realEngineBins().espruino;
+
+interface Case {
+  report?: RealReport;
+  error?: Error;
+  tokens: string[];
+  secret?: string;
+}
+
+const LINE = /^[EWID] \d+\.\d{3}( |$)/;
+
+(ENGINE ? describe : describe.skip)("real interpreter: dist/ booted from a Storage image on " + (ENGINE ? path.basename(ENGINE) : "(no engine)"), function () {
+  this.timeout(300000);
+  const cases: Record<string, Case> = {};
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "real-test-"));
+  const updateKey = path.join(tmp, "ota.key");
+  fs.writeFileSync(updateKey, crypto.randomBytes(32).toString("hex"), { mode: 0o600 });
+
+  function start(name: string, o: Partial<RealOptions>): Promise<void> {
+    const c: Case = { tokens: [] };
+    cases[name] = c;
+    return runReal({ engine: ENGINE!, layout: "plain", minutes: 0.7, intervalSec: 5, dir: path.join(tmp, name), onToken: (t) => c.tokens.push(t), ...o })
+      .then(async (run) => {
+        c.secret = run.identity.deviceSecret;
+        c.report = await run.done;
+      })
+      .catch((e: Error) => {
+        c.error = e;
+      });
+  }
+
+  function get(name: string): RealReport {
+    const c = cases[name];
+    if (c.error) throw c.error;
+    return c.report!;
+  }
+
+  before(async function () {
+    const resend: Scenario = { name: "resend-20001", description: "one publish answered 20001", minutes: 0.8, events: [{ fault: "platformCode", atMin: 0.3, code: 20001, count: 1 }] };
+    await Promise.all([
+      start("plain", { layout: "plain" }),
+      start("ota", { layout: "ota", updateKey }),
+      start("resend", { layout: "plain", scenario: resend, minutes: 0.8 }),
+      start("writejson", {
+        layout: "plain",
+        // what a person types on the console: Espruino's writeJSON writes unquoted keys
+        imageExtra: (id) =>
+          `require("Storage").writeJSON("iot.json",${JSON.stringify({ productKey: id.productKey, deviceName: id.deviceName, deviceSecret: id.deviceSecret, endpoint: id.endpoint, intervalSec: 5 })});`,
+      }),
+      start("powercut", { layout: "plain", minutes: 1.2, powerCuts: 3, seed: 7 }),
+    ]);
+  });
+
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  for (const layout of ["plain", "ota"]) {
+    it(`${layout} layout: boots, authenticates and publishes the sensor's values`, () => {
+      const r = get(layout);
+      assert.equal(r.refused, null);
+      assert.ok(r.auths >= 1, "no /auth reached the platform");
+      assert.ok(r.readings >= 5, `only ${r.readings} readings in ${r.minutes} min`);
+      assert.ok(r.published >= r.readings - 2, `published ${r.published} of ${r.readings}`);
+      assert.equal(r.madeUp, 0);
+      assert.equal(r.duplicates, 0);
+      assert.ok(r.maxValueError <= 0.05, "published values differ from the frames by " + r.maxValueError);
+      assert.deepEqual(
+        r.memory.errors.filter((l) => /OUT OF MEMORY|LOW_MEMORY/.test(l)),
+        [],
+        "the interpreter ran out of memory",
+      );
+    });
+  }
+
+  it("log lines keep their text, with the secret and the token masked", () => {
+    const r = get("plain");
+    const lines = r.console.filter((l) => LINE.test(l));
+    const readings = lines.filter((l) => / reading /.test(l));
+    assert.ok(readings.length >= 5, "reading lines: " + JSON.stringify(lines.slice(0, 8)));
+    for (const l of readings) assert.match(l, /^I \d+\.\d{3} reading -?\d+\.\d C \d+\.\d %RH$/);
+    assert.ok(lines.some((l) => / iot: authenticated$/.test(l)), "no 'iot: authenticated' line");
+    for (const l of lines) assert.doesNotMatch(l, /^[EWID] \d+\.\d{3}$/, "an empty log line");
+    const c = cases.plain;
+    assert.ok(c.tokens.length >= 1);
+    const all = r.console.join("\n");
+    for (const t of c.tokens) assert.ok(!all.includes(t), "a token in the console");
+  });
+
+  it("the device secret never reaches the console", () => {
+    for (const name of Object.keys(cases)) {
+      const c = cases[name];
+      if (!c.report) continue;
+      assert.ok(c.secret && c.secret.length >= 16);
+      assert.ok(!c.report.console.join("\n").includes(c.secret!), name + ": the secret is in the console");
+    }
+  });
+
+  it("a 20001 is answered by a new /auth and the same post again, byte for byte", () => {
+    const r = get("resend");
+    assert.ok(r.errorsByCode["20001"] >= 1, "no 20001 was answered: " + JSON.stringify(r.errorsByCode));
+    assert.ok(r.auths >= 2, "no re-auth after 20001");
+    const refused = r.posts.filter((m) => m.code === 20001);
+    assert.ok(refused.length >= 1, "the platform kept no record of the refused post");
+    for (const m of refused) assert.ok(r.posts.some((a) => a.code === 0 && a.payload === m.payload && a.topic === m.topic), "no byte-identical resend of " + m.payload);
+    assert.equal(r.madeUp, 0);
+    assert.equal(r.duplicates, 0);
+  });
+
+  it("a config written on the console with Storage.writeJSON is accepted", () => {
+    const r = get("writejson");
+    assert.equal(r.refused, null, "refused: " + r.refused);
+    assert.ok(!r.console.some((l) => /iot\.json/.test(l) && /^E /.test(l)), r.console.filter((l) => /^E /.test(l)).join("; "));
+    assert.ok(r.published >= 3, "published " + r.published);
+  });
+
+  it("power cut at random instants: every stored reading is delivered once, none made up", () => {
+    const r = get("powercut");
+    assert.equal(r.bootsByCause.power, 4, "3 cuts and the first power-on: " + JSON.stringify(r.bootsByCause));
+    assert.equal(r.madeUp, 0);
+    assert.equal(r.duplicates, 0);
+    // a cut can take the reading being written; nothing older
+    assert.ok(r.lost <= 3, `lost ${r.lost}`);
+    assert.ok(r.published >= r.readings - 3 - r.pending, `published ${r.published} of ${r.readings} (pending ${r.pending})`);
+  });
+});
+
+if (!ENGINE) describe("real interpreter", () => it.skip("no engine: set ESPRUINO_BIN to an Espruino host build (README: Real interpreter)"));
