@@ -174,7 +174,11 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     hal.power.kick();
     let waitMs = startedMs + periodMs - clock.uptimeMs();
     if (waitMs < 0) waitMs = 0;
-    if (deep) {
+    // Between cycles RAM holds nothing of ours: a deep sleep, else a restart from flash after the
+    // wait (a board has a few thousand JsVars; every cycle starts on a clean heap). Both are a new
+    // boot, so the schedule and the rate baseline go to Storage first.
+    const soft = !deep && !!hal.power.restartIn;
+    if (deep || soft) {
       // The schedule survives the reboot; on a timer wake the boot sets the clock from it.
       const nextWall = wallKnown(clock) ? Math.floor(clock.nowMs()) + waitMs : 0;
       const rec: { n: number; e: number; b?: number[] } = { n: nextWall, e: reported };
@@ -183,10 +187,10 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
       // no field at all rather than `undefined`, which JSON engines differ on.
       if (nextWall && last) rec.b = [last.t, last.h, last === restored ? b![2] : last.atMs + bootOffsetMs(clock), rate.rejects];
       hal.store.write(SCHEDULE_REC, JSON.stringify(rec));
-      log("I", "deep sleep " + Math.round(waitMs / 1000) + " s");
+      log("I", (deep ? "deep " : "") + "sleep " + Math.round(waitMs / 1000) + " s");
       // Sleep to the stored time exactly: the write and the log took time too.
       if (nextWall) waitMs = Math.max(0, nextWall - Math.floor(clock.nowMs()));
-      if (hal.power.deepSleep(waitMs)) return;
+      if (deep ? hal.power.deepSleep(waitMs) : hal.power.restartIn!(waitMs)) return;
     }
     if (unsentStuck(f)) retryLater(waitMs);
     cycleTimer = hal.timers.after(waitMs, cycle);

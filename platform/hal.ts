@@ -98,6 +98,12 @@ export interface PulseCapture {
 export interface Power {
   /** Deep-sleeps for `ms` and wakes with a reboot; false when unsupported (then idle with timers). */
   deepSleep(ms: number): boolean;
+  /**
+   * Lets go of everything in RAM and boots again from flash in `ms`, the clock and the network kept
+   * (Espruino: `load()` after a timer): between cycles the device then holds nothing of ours.
+   * Absent or false: idle with timers.
+   */
+  restartIn?(ms: number): boolean;
   /** Restarts the device now. */
   reboot(): void;
   /** Arms a watchdog that reboots unless `kick` is called within `sec`. */

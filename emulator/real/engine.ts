@@ -89,19 +89,23 @@ export interface BootOptions {
   cause: string;
   /** load(file): only that file runs; otherwise .boot0...boot3 and .bootcde, as Espruino boots. */
   file?: string;
+  /** The board's clock (getTime) at start: load() keeps it; a reset starts near 0. */
+  t?: number;
 }
 
 /**
  * The line the engine runs at start: the prelude from flash, then the boot files from flash, each
- * evaluated at global scope as the interpreter's own boot does (code stays in flash, RAM is data).
+ * evaluated at the top level as the interpreter's own boot does (code stays in flash, RAM is data).
+ * One statement per file, no loop or try around the eval: measured on espruino-esp32-model, the
+ * firmware evaluated inside a function, or inside a try within a loop, runs out of memory at boot
+ * where the same eval at the top level does not (an exception ends the boot line, as an uncaught
+ * error ends a boot file on a board).
  */
 export function bootLine(b: BootOptions): string {
   const files = b.file !== undefined ? (b.file ? [b.file] : []) : [".boot0", ".boot1", ".boot2", ".boot3", ".bootcde"];
-  return (
-    `var BOOT=${JSON.stringify({ cause: b.cause })};eval(require("Storage").read("sim.js"));` +
-    `var BOOTF=${JSON.stringify(files)};for(var BI=0;BI<BOOTF.length;BI++){var BC=require("Storage").read(BOOTF[BI]);` +
-    `if(BC!==undefined){try{eval(BC);}catch(e){console.log("Uncaught "+e);}}}BC=undefined;BOOTF=undefined;\n`
-  );
+  let line = `var BOOT=${JSON.stringify({ cause: b.cause, t: b.t })};eval(require("Storage").read("sim.js"));var BC;`;
+  for (const f of files) line += `BC=require("Storage").read(${JSON.stringify(f)});if(BC!==undefined)eval(BC);`;
+  return line + "BC=undefined;\n";
 }
 
 /** Starts the engine in `dir` (its espruino.flash is the board's Storage). stdin stays open: the REPL exits at EOF. */

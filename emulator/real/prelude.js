@@ -16,7 +16,8 @@
   var S = require("Storage");
   var cfg = S.readJSON("sim.json", 1) || {};
   var hostTime = getTime;
-  var clockOff = -hostTime();
+  // near 0 after a reset; load() keeps the clock running (BOOT.t: the board's time now)
+  var clockOff = BOOT.t !== undefined ? BOOT.t - hostTime() : -hostTime();
   var watches = [];
   var lowAt = -1;
   var mn = 1e9;
@@ -119,7 +120,7 @@
     halt("reboot");
   };
   global.load = function (file) {
-    halt("load " + (file || ""));
+    halt("load " + getTime() + (file ? " " + file : ""));
   };
   if (cfg.deepSleep) {
     global.ESP32 = {

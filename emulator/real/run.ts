@@ -256,7 +256,15 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
           const h = Number(w[3]);
           frames.push({ wallMs: Number(w[1]), temperature: t, humidity: h, trueC: t, trueRh: h, corrupted: w[4] !== "ok", stuck: false });
         }
-      } else if (w[0] === "reboot" || w[0] === "load") restart(w[0], 0, w[0] === "load" && w[1] ? w[1] : undefined);
+      } else if (w[0] === "reboot") restart("reboot", 0);
+      else if (w[0] === "load") {
+        // a soft reset: RAM goes, the clock runs on
+        const at = Date.now();
+        const t = Number(w[1]);
+        stats.bootsByCause.load = stats.bootsByCause.load || 0;
+        kill();
+        timers.push(setTimeout(() => boot("load", w[2], t + (Date.now() - at) / 1000), 0));
+      }
       else if (w[0] === "sleep") {
         stats.deepSleeps++;
         restart("timer", Number(w[1]) / 1000);
@@ -270,13 +278,13 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
     if (/^E iot\.json/.test(line)) stats.refused = line.slice(2);
   }
 
-  function boot(cause: string, file?: string): void {
+  function boot(cause: string, file?: string, t?: number): void {
     if (stopped) return;
     stats.boots++;
     stats.bootWallMs.push(Date.now());
     stats.bootsByCause[cause] = (stats.bootsByCause[cause] || 0) + 1;
     versions.push(version);
-    const p = bootEngine(o.engine, dir, { cause, file });
+    const p = bootEngine(o.engine, dir, { cause, file, t });
     child = p;
     let buf = "";
     p.stdout!.on("data", (d: Buffer) => {

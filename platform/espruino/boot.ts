@@ -85,6 +85,18 @@ function boot(): void {
   } catch {
     wifi = undefined; // no Wifi module: Ethernet or the Linux build
   }
+  // Between cycles: our Wi-Fi handlers go (they would keep every function of ours alive) and the
+  // boot files run again after the wait, on a clean heap; the link and the clock stay up.
+  esp.restart = function (ms) {
+    if (wifi) {
+      wifi.removeAllListeners("connected");
+      wifi.removeAllListeners("disconnected");
+    }
+    setTimeout(load, ms);
+    // Closures and their scopes are reference cycles, which only the collector frees, and the
+    // interpreter does not collect when idle: collect once this cycle's calls have returned.
+    setTimeout(process.memory, 0);
+  };
   const hal: Hal = {
     // Wi-Fi joins only when a request is made: a wake that posts nothing (batch mode, backoff) keeps the radio off.
     net: createNet(require("http"), timers, createWifi(wifi, config.wifi, timers, log)),

@@ -12,6 +12,10 @@ declare function getTime(): number;
 declare function setTime(sec: number): void;
 declare function setTimeout(fn: () => void, ms: number): number;
 declare function clearTimeout(id: number): void;
+/** Clears RAM and timers and runs the boot files again (the clock and the Wi-Fi link stay). */
+declare function load(): void;
+/** `memory()` collects garbage first, then reports JsVars. */
+declare const process: { memory(gc?: boolean): { usage: number; total: number } };
 declare const console: { log(msg: string): void };
 
 declare const E: {

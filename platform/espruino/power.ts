@@ -8,6 +8,8 @@ export interface EspPower {
   /** ESP-IDF wakeup cause; 4 is the timer. */
   wakeupCause?: () => number;
   reboot(): void;
+  /** Drops RAM and boots again after `ms` (absent: idle with timers). */
+  restart?: (ms: number) => void;
   enableWatchdog(sec: number, isAuto: boolean): void;
   kickWatchdog(): void;
 }
@@ -28,6 +30,11 @@ export function createPower(p: EspPower, store: Store): Power {
         if (!store.write(SLEEP_REST, String(Math.floor(ms - now)))) return false;
       } else if (store.read(SLEEP_REST) !== undefined) store.erase(SLEEP_REST);
       p.deepSleep(Math.floor(now) * 1000);
+      return true;
+    },
+    restartIn: function (ms) {
+      if (!p.restart) return false;
+      p.restart(Math.floor(ms));
       return true;
     },
     reboot: function () {

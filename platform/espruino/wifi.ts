@@ -7,6 +7,8 @@ import type { Log, Timers } from "../hal";
 export interface EspWifi {
   connect(ssid: string, opts: { password: string }, cb: (err: unknown) => void): void;
   on(event: "connected" | "disconnected", fn: (details?: unknown) => void): void;
+  removeAllListeners(event: string): void;
+  getStatus?(): { station?: string };
 }
 
 /** What net.ts needs: `up` while connected; `whenUp(fn)` joins if needed and calls fn once connected; `drop(fn)` gives up waiting. */
@@ -60,14 +62,17 @@ export function createWifi(wifi: EspWifi | undefined, cfg: { ssid: string; passw
     log("I", "wifi joining " + ssid);
     connect();
   }
+  // Up already after a restart between cycles (load() keeps the link): no second join.
+  const status = wifi.getStatus ? wifi.getStatus() : null;
   const link: WifiLink = {
-    up: false,
+    up: !!status && status.station === "connected",
     whenUp: whenUp,
     drop: function (fn) {
       const i = waiting.indexOf(fn);
       if (i >= 0) waiting.splice(i, 1);
     },
   };
+  started = link.up;
   wifi.on("connected", function () {
     tries = 0;
     link.up = true;

@@ -157,14 +157,27 @@ describe("platform/espruino wifi", () => {
   let clock: sinon.SinonFakeTimers;
   beforeEach(() => (clock = sinon.useFakeTimers()));
   afterEach(() => clock.restore());
-  function fakeWifi() {
+  function fakeWifi(station?: string) {
     const handlers: { [ev: string]: () => void } = {};
     return {
       handlers,
       connect: sinon.spy((_s: string, _o: { password: string }, cb: (err: unknown) => void) => cb(null)),
       on: (ev: string, fn: () => void) => (handlers[ev] = fn),
+      removeAllListeners: (ev: string) => delete handlers[ev],
+      getStatus: () => ({ station: station ?? "off" }),
     };
   }
+  it("after a restart between cycles (load() keeps the link) it uses the link without joining again, and reconnects a drop", () => {
+    const w = fakeWifi("connected");
+    const link = createWifi(w, { ssid: "lab", password: "pw" }, nodeTimers(), () => {})!;
+    const ready = sinon.spy();
+    link.whenUp(ready);
+    sinon.assert.calledOnce(ready);
+    sinon.assert.notCalled(w.connect);
+    w.handlers.disconnected();
+    clock.tick(2000);
+    sinon.assert.calledOnce(w.connect);
+  });
   it("joins nothing until asked, then reconnects an established link with growing backoff", () => {
     const w = fakeWifi();
     const link = createWifi(w, { ssid: "lab", password: "pw" }, nodeTimers(), () => {})!;

@@ -193,6 +193,7 @@ describe("platform/espruino net: Wi-Fi joined on demand", () => {
       handlers,
       connect: sinon.stub<[string, { password: string }, (err: unknown) => void], void>(),
       on: (ev: string, fn: () => void) => (handlers[ev] = fn),
+      removeAllListeners: (ev: string) => delete handlers[ev],
     };
   }
   function spy() {
