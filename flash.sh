@@ -32,7 +32,7 @@ to the board's Storage, then restarts the board into the new code.
   --dry-run FILE.js    write what would be sent to FILE.js instead of sending it (the file holds
                        the device secret: it is created readable by you only)
   --no-build           use the existing dist/firmware.js
-  --update-key FILE    OTA layout (README "Updating devices"): the boot stage dist/boot0.js as
+  --update-key FILE    OTA layout (docs/ota.md): the boot stage dist/boot0.js as
                        .boot0, the firmware in slot fw.a, FILE as ota.key; erases .bootcde and
                        any OTA state (fw.b, boot record, marks). Without it: plain .bootcde, no OTA.
   -h, --help           this text

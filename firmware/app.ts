@@ -78,7 +78,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     clientId: config.clientId,
   });
   const topic = topics(config.productKey, config.deviceName);
-  // OTA (README "Updating devices"), on when otaUrl is set: after a successful publish it marks a new
+  // OTA (docs/ota.md), on when otaUrl is set: after a successful publish it marks a new
   // script good, reports the running version once per version and checks the manifest on due cycles.
   const ota = createOta(hal, { productKey: config.productKey, deviceName: config.deviceName, manifestUrl: config.otaUrl,
     everyCycles: config.otaEveryCycles, chunkBytes: config.otaChunkBytes, trialBoots: config.otaTrialBoots }, client);

@@ -94,11 +94,52 @@ function isEndpoint(url: unknown): boolean {
     (port === undefined || (String(parseInt(port)) == port && +port > 0 && +port < 65536));
 }
 
+const topicName: Check = (v) => (topicSafe(v) ? "" : "1..64 printable chars without '/' or spaces");
+
 /**
- * Copies the keys of `table` (flat: key, default, check; undefined default = required) from `o`,
- * or their defaults, into `c`; returns "<key> ..." for the first bad one, or "".
+ * The keys of `iot.json`, flat: key, default, check (an undefined default = required). `part` 0 (or
+ * absent) is the top level (`o` = the given object: the clientId default is made from it), 1 the keys of
+ * `wifi`; any other `part` is the queue budget, already checked (whole, at least 1024), and the
+ * table is the one of the segment size, whose default and range follow it.
+ * Exported for the generator of the config reference (build/config-doc.ts).
  */
-function checkKeys(o: Obj, c: Obj, table: unknown[]): string {
+export function configTable(o: Obj, part?: number): unknown[] {
+  return part
+    ? part > 1
+      // A segment is at most half of the budget (eviction must free room), by default a quarter up
+      // to 2 KB. The budget is a whole number, so >> is Math.floor of the quotient.
+      ? ["queueSegmentBytes", Math.min(2048, part >> 2), whole(256, part >> 1)]
+      : ["ssid", "", chars(1, 32), "password", "", chars(0, 64)]
+    : [
+      "productKey", undefined, topicName,
+      "deviceName", undefined, topicName,
+      "deviceSecret", undefined, (v: unknown) => (isText(v, 1, 1e9) ? "" : "a non-empty string"),
+      "endpoint", DEFAULT_ENDPOINT, (v: unknown) => (isEndpoint(v) ? "" : "http(s)://host[:port] with no path"),
+      "otaUrl", "", (v: unknown) => (v === "" || isHttpUrl(v) ? "" : "an http(s) URL or absent"),
+      "clientId", o.productKey + "." + o.deviceName, chars(1, 64),
+      "dhtPin", "D4", chars(1, 8),
+      "signMethod", SIGN_METHODS[0], (v: unknown) => oneOf(SIGN_METHODS)(v) || (signMethodBuilt(v as string) ? "" : "built into this firmware: build with --sign-methods " + v),
+      "deepSleep", true, oneOf([true, false]),
+      "logLevel", "I", oneOf(["E", "W", "I", "D"]),
+      "delivery", "realtime", oneOf(["realtime", "batch"]),
+      // The DHT22 answers at most every 2 s; a day is the longest period that still shows the device alive.
+      "intervalSec", 60, whole(2, 86400),
+      // 100 readings of 2 properties fill one history post (200 properties).
+      "batchSize", 6, whole(1, 100),
+      "queueBudgetBytes", 32768, whole(1024, 1048576),
+      "maxPostsPerCycle", 4, whole(1, 50),
+      "otaEveryCycles", 24, whole(1, 100000),
+      "otaChunkBytes", 4096, whole(256, 16384),
+      "otaTrialBoots", 3, whole(1, 20),
+    ];
+}
+
+/**
+ * Copies the keys of `configTable(o, part)` from `o`, or their defaults, into `c`; returns
+ * "<key> ..." for the first bad one, or "".
+ */
+function checkKeys(o: Obj, c: Obj, part?: number): string {
+  const table = configTable(o, part);
   for (let i = 0; i < table.length; i += 3) {
     const k = table[i] as string;
     // JSON has no undefined: a key that is in `o` was given.
@@ -110,40 +151,14 @@ function checkKeys(o: Obj, c: Obj, table: unknown[]): string {
   return "";
 }
 
-const topicName: Check = (v) => (topicSafe(v) ? "" : "1..64 printable chars without '/' or spaces");
-
 /** "<key> why" for the first bad key, or "" when all are good; fills `c` with `o`'s values or the defaults. */
 function check(o: Obj, c: Obj): string {
-  let error = checkKeys(o, c, [
-    "productKey", undefined, topicName,
-    "deviceName", undefined, topicName,
-    "deviceSecret", undefined, (v: unknown) => (isText(v, 1, 1e9) ? "" : "a non-empty string"),
-    "endpoint", DEFAULT_ENDPOINT, (v: unknown) => (isEndpoint(v) ? "" : "http(s)://host[:port] with no path"),
-    "otaUrl", "", (v: unknown) => (v === "" || isHttpUrl(v) ? "" : "an http(s) URL or absent"),
-    "clientId", o.productKey + "." + o.deviceName, chars(1, 64),
-    "dhtPin", "D4", chars(1, 8),
-    "signMethod", SIGN_METHODS[0], (v: unknown) => oneOf(SIGN_METHODS)(v) || (signMethodBuilt(v as string) ? "" : "built into this firmware: build with --sign-methods " + v),
-    "deepSleep", true, oneOf([true, false]),
-    "logLevel", "I", oneOf(["E", "W", "I", "D"]),
-    "delivery", "realtime", oneOf(["realtime", "batch"]),
-    // The DHT22 answers at most every 2 s; a day is the longest period that still shows the device alive.
-    "intervalSec", 60, whole(2, 86400),
-    // 100 readings of 2 properties fill one history post (200 properties).
-    "batchSize", 6, whole(1, 100),
-    "queueBudgetBytes", 32768, whole(1024, 1048576),
-    "maxPostsPerCycle", 4, whole(1, 50),
-    "otaEveryCycles", 24, whole(1, 100000),
-    "otaChunkBytes", 4096, whole(256, 16384),
-    "otaTrialBoots", 3, whole(1, 20),
-  ]);
-  if (error) return error;
-  // A segment is at most half of the budget (eviction must free room), by default a quarter up to 2 KB.
-  const budget = c.queueBudgetBytes as number;
-  error = checkKeys(o, c, ["queueSegmentBytes", Math.min(2048, Math.floor(budget / 4)), whole(256, Math.floor(budget / 2))]);
+  // The segment table follows the budget, known once the top level has passed.
+  let error = checkKeys(o, c) || checkKeys(o, c, c.queueBudgetBytes as number);
   const w = o.wifi;
   if (error || w === undefined) return error;
   if (!isObject(w)) return "wifi must be an object {ssid, password}";
-  error = checkKeys(w as Obj, (c.wifi = {}), ["ssid", "", chars(1, 32), "password", "", chars(0, 64)]);
+  error = checkKeys(w as Obj, (c.wifi = {}), 1);
   return error && "wifi." + error;
 }
 

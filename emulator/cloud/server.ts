@@ -1,5 +1,5 @@
 // The local IoT Platform: an Alibaba-compatible HTTPS device channel (+ plain HTTP), device
-// registry, storage, admin API and a live dashboard. See README "Local IoT Platform".
+// registry, storage, admin API and a live dashboard. See docs/local-platform.md.
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -370,7 +370,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
       });
     });
 
-    // OTA update hosting (README "Updating devices"): manifest and images with Range support.
+    // OTA update hosting (docs/ota.md): manifest and images with Range support.
     registerUpdates(app, { dir: updatesDir, onServe: opts.onUpdateServe });
 
     // Dashboard and its read-only data (open to the LAN so a phone can watch).

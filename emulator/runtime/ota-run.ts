@@ -61,9 +61,18 @@ function bump(v: string): string {
   return p.join(".");
 }
 
-/** Versions seen at each boot: a boot starts with `.boot0` or `.bootcde`; the script it runs names the version. */
+/** One version and the boots it ran in a row. */
+export interface VersionRun {
+  version: string;
+  boots: number;
+}
+
+/**
+ * Versions seen at the boots, in order, a version booted several times in a row counted once with
+ * its boots: a boot starts with `.boot0` or `.bootcde`; the script it runs names the version.
+ */
 export class VersionTracker {
-  readonly versions: string[] = [];
+  readonly versions: VersionRun[] = [];
   unverified = 0;
   private known = new Map<string, string>();
   private pending = false;
@@ -84,12 +93,15 @@ export class VersionTracker {
     this.pending = false;
     const v = this.known.get(sha1(code));
     if (v === undefined) this.unverified++;
-    this.versions.push(v ?? "unverified");
+    const version = v ?? "unverified";
+    const last = this.versions[this.versions.length - 1];
+    if (last && last.version === version) last.boots++;
+    else this.versions.push({ version: version, boots: 1 });
     if (v !== undefined && this.onBoot) this.onBoot(v);
   }
 
   running(): string {
-    return this.versions.length ? this.versions[this.versions.length - 1] : "";
+    return this.versions.length ? this.versions[this.versions.length - 1].version : "";
   }
 }
 

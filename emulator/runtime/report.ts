@@ -4,7 +4,7 @@
 import type { Frame } from "../sensor/sim";
 import { repeatTimes } from "../cloud/db";
 import type { DeviceStats } from "./device";
-import type { OtaReport } from "./ota-run";
+import type { OtaReport, VersionRun } from "./ota-run";
 
 /** One reading as the platform stored it. */
 export interface Sample {
@@ -87,8 +87,11 @@ export interface Report {
   sensor: { frames: number; corrupted: number; noAnswer: number };
   cloud: { messages: number; accepted: number; byKind: Record<string, number> } | null;
   madeUpSamples: Sample[];
-  /** The version that ran at each boot, in order (from the scripts the device started). */
-  versions?: string[];
+  /**
+   * The versions that ran, in boot order, each with the boots it ran in a row (from the scripts the
+   * device started): a day without updates is one entry, A then B then A again (a rollback) three.
+   */
+  versions?: VersionRun[];
   /** OTA counts (OTA scenarios). */
   ota?: OtaReport;
 }

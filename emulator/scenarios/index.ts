@@ -28,7 +28,7 @@ export interface Scenario {
   ota?: OtaScenario;
   /** Extra iot.json keys (`otaUrl` is filled in with the local platform's manifest URL). */
   config?: Record<string, unknown>;
-  /** What a correct firmware shows in the report (checked by the tests, documented in README). */
+  /** What a correct firmware shows in the report (checked by the tests, documented in docs/emulator.md and docs/ota.md). */
   expect?: string;
   /** Settings for the real-interpreter runner (emulator/real/): e.g. random power cuts. */
   real?: { powerCuts?: number };

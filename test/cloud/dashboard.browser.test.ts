@@ -63,9 +63,22 @@ describe("local IoT Platform: dashboard in a browser", function () {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(String(e)));
+    // The first load asks for nothing that is not there: no failed request, no error on the console
+    // (a missing favicon shows only as a console error, "Failed to load resource: ... 404").
+    const firstLoad: string[] = [];
+    page.on("console", (m) => m.type() == "error" && firstLoad.push("console: " + m.text()));
+    page.on("requestfailed", (r) => firstLoad.push("failed: " + r.url() + " " + r.failure()?.errorText));
+    page.on("response", (r) => r.status() >= 400 && firstLoad.push(r.status() + " " + r.url()));
     await page.goto(cloud.dashboardUrl);
     await page.locator(".device", { hasText: "greenhouse-1" }).waitFor();
     await page.locator("#live.on").waitFor();
+    // The browser asks for an icon after the load event; give it time to answer.
+    await page.waitForLoadState("load");
+    await page.waitForTimeout(500);
+    assert.deepEqual(firstLoad, []);
+    page.removeAllListeners("console");
+    page.removeAllListeners("requestfailed");
+    page.removeAllListeners("response");
     assert.equal(await page.locator("#temperature").textContent(), "–");
 
     const tok = await token(cloud.httpsUrl, dev, "hmacsha1");

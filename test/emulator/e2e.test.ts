@@ -9,6 +9,7 @@ import { startSession, type SessionOptions } from "../../emulator/runtime/sessio
 import type { Report } from "../../emulator/runtime/report";
 import { loadScenario, scenarioNames } from "../../emulator/scenarios";
 import { SHORT_CAP_MS } from "../../firmware/iot/codes";
+import { bundleVersion } from "../../emulator/runtime/ota-run";
 
 const FIRMWARE = path.resolve(__dirname, "../../dist/firmware.js");
 
@@ -44,6 +45,9 @@ describe("emulator end to end (dist/firmware.js + local platform)", function () 
     assert.equal(r.auths, 1, "the 7-day token is kept across deep sleeps");
     assert.ok(r.tlsHandshakes <= r.readings + 2, "one handshake per reading");
     assert.equal(r.reboots, 0);
+    // every deep-sleep wake boots the same script: one entry with the count, not one per boot
+    assert.ok(r.boots >= 1400, "boots " + r.boots);
+    assert.deepEqual(r.versions, [{ version: bundleVersion(fs.readFileSync(FIRMWARE, "latin1")), boots: r.boots }]);
   });
 
   it("token expiry inside the run: one re-auth, nothing lost", async function () {
