@@ -65,6 +65,7 @@ export function hasOwn(obj: object, key: string): boolean {
 
 /** A log line with control characters (C0, DEL, C1, line/paragraph separators) shown as \xNN / \uNNNN: one request, one line. */
 export function escapeLog(line: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   return line.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\\]/g, (c) => {
     if (c === "\\") return "\\\\";
     const n = c.charCodeAt(0);

@@ -261,6 +261,7 @@ describe("local IoT Platform: attacks (docs/security.md)", function () {
       assert.equal(codeOf(a), 20000, a.text);
       await publish(cloud.httpUrl, "t", "/sys/a\nb/c/thing/event/property/post", "{}");
       assert.ok(lines.length >= 2, JSON.stringify(lines));
+      // eslint-disable-next-line no-control-regex -- looking for control characters
       for (const l of lines) assert.ok(!/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(l), JSON.stringify(l));
       assert.ok(lines.some((l) => l.includes("a1secPK0001\\x0a2026")), lines.join(" | "));
     });
