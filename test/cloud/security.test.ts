@@ -274,5 +274,14 @@ describe("local IoT Platform: attacks (docs/security.md)", function () {
         assert.ok(!/TypeError|argument|Received/i.test(r.text), r.text);
       }
     });
+
+    it("checks a property named \"constructor\" or \"toString\" as one the thing model does not have", async () => {
+      const tok = await token(cloud.httpUrl, dev, "hmacsha1");
+      const p = propertyPost(dev, "77", '{"constructor":1.5,"toString":2.5}');
+      assert.equal(codeOf(await publish(cloud.httpUrl, tok, p.topic, p.payload)), 0);
+      const m = cloud.messages(dev.productKey, dev.deviceName)[0];
+      assert.equal(m.payload, p.payload);
+      assert.deepEqual(m.checks, ['property "constructor" is not in the thing model', 'property "toString" is not in the thing model']);
+    });
   });
 });
