@@ -52,7 +52,7 @@ export interface CloudOptions {
   /** Accept `/auth` without a `timestamp` (Alibaba's endpoint does; its sign never changes, so such a body
    * can be replayed forever). Default false: refused with 10001. */
   allowUntimedAuth?: boolean;
-  /** Per-device `/auth` throttling on platform time; default 10 at once, then one per minute. */
+  /** Per-device tokens issued (correctly signed `/auth`), on platform time; default 10 at once, then one per minute. */
   authThrottle?: { perSec: number; burst: number };
   /** Per client address: requests without a valid token (refused auths, publishes with a missing or
    * unknown token) allowed, on real time; beyond it 40000 without any work. Default 30 at once, 1 per second. */
@@ -295,16 +295,18 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
       return answer(reply, codeBody(10001, "timestamp required (start the platform with --allow-untimed-auth to accept none)"));
     }
     const who = `${b.productKey}/${b.deviceName}`;
-    if (!authThrottle.take(who, now())) {
-      log(`auth ${who} -> 40000 (too many auths)`);
-      return answer(reply, codeBody(40000));
-    }
     if (!unauthThrottle.peek(req.socket.remoteAddress ?? "?", Date.now())) return answer(reply, codeBody(40000));
     const device = store.device(b.productKey, b.deviceName);
     // Unknown device and wrong sign answer alike; the sign is still computed so both take the same time.
     const ok = signMatches(method, device?.deviceSecret ?? "unknown-device", b, b.sign);
     log(`auth ${who} ${method} -> ${device && ok ? 0 : 20000}`);
     if (!device || !ok) return answer(reply, codeBody(unauthOk(req) ? 20000 : 40000));
+    // Tokens per device: a correctly signed body replayed within its window gets few. Counted only
+    // for correct signs, so nobody can lock a device out by sending bad ones in its name.
+    if (!authThrottle.take(who, now())) {
+      log(`auth ${who} -> 40000 (too many auths)`);
+      return answer(reply, codeBody(40000));
+    }
     const token = randomBytes(24).toString("base64url");
     store.dropTokensExpiredBefore(now() - 7 * DAY_MS);
     store.addToken(token, b.productKey, b.deviceName, now() + tokenTtlMs);

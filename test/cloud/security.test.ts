@@ -86,6 +86,10 @@ describe("local IoT Platform: attacks (docs/security.md)", function () {
       for (let i = 0; i < 30; i++) codes.push(codeOf(await send(`${cloud.httpUrl}/auth`, "POST", { "Content-Type": "application/json" }, body)));
       assert.equal(codes.filter((c) => c === 0).length, 10, codes.join(","));
       assert.deepEqual(codes.slice(10), new Array(20).fill(40000));
+      // Bad signs in another device's name do not use up its allowance.
+      const other = cloud.registerDevice("a1secPK0001", "replayed-2");
+      for (let i = 0; i < 12; i++) await auth(cloud.httpUrl, { ...other, deviceSecret: "wrong" }, "hmacsha1", Date.now());
+      assert.equal(codeOf(await auth(cloud.httpUrl, other, "hmacsha1", Date.now())), 0);
       // Outside the 15-minute window the same body is worthless.
       const old = JSON.stringify(authFields(d, "c1", "hmacsha1", Date.now() - 16 * MIN));
       assert.equal(codeOf(await send(`${cloud.httpUrl}/auth`, "POST", { "Content-Type": "application/json" }, old)), 20000);
