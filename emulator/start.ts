@@ -78,7 +78,8 @@ const program = new Command()
         } catch {
           extra = " (not JSON)";
         }
-        const what = p === "/auth" ? "auth" : "publish " + p.split("/").slice(-3).join("/");
+        // A 405 from /auth answers the device's time request (GET /auth): only its Date header counts.
+        const what = p === "/auth" ? (st === 405 ? "time request (Date of GET /auth)" : "auth") : "publish " + p.split("/").slice(-3).join("/");
         console.log(time() + " net     " + what + " -> HTTP " + st + ", code " + code + extra);
       },
     });

@@ -22,8 +22,8 @@ import type { Queue, QueueRecord } from "./queue";
 /** The part of the IoT client delivery needs. */
 export interface Publisher {
   publish(topic: string, payload: string, cb: (r: PublishResult) => void): void;
-  /** An /auth whose reply's Date header syncs the clock. */
-  auth(cb: (r: PublishResult) => void): void;
+  /** A time request whose reply's Date header syncs the clock (nothing when the time is known). */
+  syncTime(cb: (r: PublishResult) => void): void;
   waitMs(): number;
 }
 
@@ -65,7 +65,7 @@ export function createDelivery(client: Publisher, queue: Queue, opts: DeliveryOp
   const realtime = opts.mode === "realtime";
   // Readings per history post; halved after a batch the platform refused for good, to isolate the bad one.
   let cap = MAX_PROPS;
-  // Whether this boot asked for the time (an /auth answered): then a reading still without one may go so.
+  // Whether this boot asked for the time (a time request answered): then a reading still without one may go so.
   let timeAsked = false;
 
   /** The next post: records and body, or null when nothing is due. */
@@ -82,7 +82,7 @@ export function createDelivery(client: Publisher, queue: Queue, opts: DeliveryOp
     const due = open && open.recs.length <= cap ? open.recs : queue.pending(cap);
     if (!due.length) return null;
     if (due[0].awaitingTime) {
-      // The clock did not sync from the /auth (no Date header): one post of the freshest reading
+      // The clock did not sync from the time request (no Date header): one post of the freshest reading
       // without a time (the platform stamps it, off by seconds) may bring a Date; then wait.
       return firstPost ? single(fresh || due[0]) : null;
     }
@@ -128,8 +128,8 @@ export function createDelivery(client: Publisher, queue: Queue, opts: DeliveryOp
       if (!post) return finish();
       if (post.recs[0].awaitingTime && !timeAsked) {
         // Learn the time before sending a reading without one: an untimed reading resent after a
-        // lost reply is stamped on arrival again, a duplicate. One /auth per cold boot at most.
-        client.auth(function (r) {
+        // lost reply is stamped on arrival again, a duplicate. One time request per cold boot at most.
+        client.syncTime(function (r) {
           res.code = r.code;
           if (!r.ok) return finish();
           timeAsked = true;

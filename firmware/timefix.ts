@@ -9,6 +9,10 @@ import type { Clock } from "../platform/hal";
 /** Wall times before 2020-01-01 are an unset clock, not a reading time. */
 export const MIN_EPOCH_MS = 1577836800000;
 
+/** No server Date before this is believed (2026-11-01, before this firmware was built; raise it with
+ * a release): a forged Date cannot send the clock back to replay old signed timestamps. */
+export const TIME_FLOOR_MS = 1793491200000;
+
 /** Whether the clock holds a plausible wall time. */
 export function wallKnown(clock: Clock): boolean {
   return clock.synced() && clock.nowMs() >= MIN_EPOCH_MS;

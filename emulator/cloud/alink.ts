@@ -107,7 +107,7 @@ export function checkAlink(topic: string, payload: string, pk: string, dn: strin
   };
   // One property value against the thing model; returns the number when it passes.
   const checkValue = (name: string, v: unknown): number | undefined => {
-    const spec = THING_MODEL[name];
+    const spec = Object.prototype.hasOwnProperty.call(THING_MODEL, name) ? THING_MODEL[name] : undefined;
     if (!spec) {
       checks.push(`property "${name}" is not in the thing model`);
       return undefined;

@@ -76,9 +76,11 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   async function client(i: number): Promise<void> {
     const d = devices[i];
     const clientId = `${d.productKey}.${d.deviceName}`;
-    const msg = `clientId${clientId}deviceName${d.deviceName}productKey${d.productKey}`;
+    // Signed with a timestamp, as the firmware does (the platform refuses an untimed /auth by default).
+    const timestamp = String(Date.now());
+    const msg = `clientId${clientId}deviceName${d.deviceName}productKey${d.productKey}timestamp${timestamp}`;
     const signHex = createHmac("sha1", d.deviceSecret).update(msg).digest("hex");
-    const auth = await request(agent, `${o.deviceUrl}/auth`, "POST", json, JSON.stringify({ ...d, deviceSecret: undefined, clientId, sign: signHex, signmethod: "hmacsha1" }));
+    const auth = await request(agent, `${o.deviceUrl}/auth`, "POST", json, JSON.stringify({ ...d, deviceSecret: undefined, clientId, sign: signHex, signmethod: "hmacsha1", timestamp }));
     const token = (JSON.parse(auth.text) as { info: { token: string } }).info.token;
     const topic = `/sys/${d.productKey}/${d.deviceName}/thing/event/property/post`;
     for (let n = 1; Date.now() < deadline; n++) {

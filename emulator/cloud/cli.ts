@@ -19,10 +19,22 @@ const program = new Command()
   .option("--host <addr>", "listen address (0.0.0.0 = reachable from the LAN)", "0.0.0.0")
   .option("--admin-anywhere", "serve the admin API to non-loopback addresses too", false)
   .option("--updates <dir>", "OTA release folder served at /ota/ (npm run release -- --out DIR); default DATA/updates")
+  .option("--allow-untimed-auth", "accept /auth without a timestamp, as Alibaba's endpoint does (such a body can be replayed forever)", false)
+  .option("--allowed-host <name>", "a host name the dashboard and admin API answer to, besides IP addresses, localhost and this machine's name (repeatable)", (v: string, all: string[]) => all.concat(v), [] as string[])
   .option("--quiet", "no per-request log lines", false)
   .parse();
 
-const o = program.opts<{ port: number; httpPort: number; data: string; host: string; adminAnywhere: boolean; quiet: boolean; updates?: string }>();
+const o = program.opts<{
+  port: number;
+  httpPort: number;
+  data: string;
+  host: string;
+  adminAnywhere: boolean;
+  allowUntimedAuth: boolean;
+  allowedHost: string[];
+  quiet: boolean;
+  updates?: string;
+}>();
 
 async function main(): Promise<void> {
   const cloud = await startCloud({
@@ -32,6 +44,8 @@ async function main(): Promise<void> {
     host: o.host,
     adminOnLoopbackOnly: !o.adminAnywhere,
     updatesDir: o.updates ? resolve(o.updates) : undefined,
+    allowUntimedAuth: o.allowUntimedAuth,
+    allowedHosts: o.allowedHost,
     log: o.quiet ? undefined : (line) => console.log(`${new Date().toISOString()} ${line}`),
   });
   const lan: string[] = [];
@@ -46,7 +60,10 @@ async function main(): Promise<void> {
   for (const ip of o.host === "0.0.0.0" ? lan : []) console.log(`  On the LAN      https://${ip}:${httpsPort}  http://${ip}:${httpPort}  dashboard http://${ip}:${httpPort}/`);
   const example = lan[0] && o.host === "0.0.0.0" ? lan[0] : new URL(cloud.httpUrl).hostname;
   console.log("");
-  console.log("Register a device:  curl -s -X POST -H 'Content-Type: application/json' -d '{}' " + `${cloud.httpUrl}/admin/devices`);
+  // The admin token is never printed: it is read from its file (0600) where needed.
+  const bearer = cloud.adminToken === null ? "" : `-H "Authorization: Bearer $(cat '${resolve(o.data, "admin-token")}')" `;
+  if (cloud.adminToken !== null) console.log(`  Admin API       needs the token in ${resolve(o.data, "admin-token")} (listening beyond loopback)`);
+  console.log("Register a device:  curl -s -X POST -H 'Content-Type: application/json' " + bearer + "-d '{}' " + `${cloud.httpUrl}/admin/devices`);
   console.log(`Point a device at it: in its iot.json set "endpoint": "https://${example}:${httpsPort}" (or "http://${example}:${httpPort}")`);
   console.log("plus the productKey, deviceName and deviceSecret from the registration. Ctrl-C stops.");
 

@@ -1,7 +1,7 @@
 // SQLite storage of the local IoT Platform: device registry, tokens, messages and readings.
 import Database from "better-sqlite3";
-import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 
 export interface Device {
@@ -52,8 +52,9 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS devices (
   productKey TEXT NOT NULL, deviceName TEXT NOT NULL, deviceSecret TEXT NOT NULL,
   createdAt INTEGER NOT NULL, lastSeen INTEGER, PRIMARY KEY (productKey, deviceName));
-CREATE TABLE IF NOT EXISTS tokens (
-  token TEXT PRIMARY KEY, productKey TEXT NOT NULL, deviceName TEXT NOT NULL, expiresAt INTEGER NOT NULL);
+DROP TABLE IF EXISTS tokens;
+CREATE TABLE IF NOT EXISTS token_hashes (
+  hash TEXT PRIMARY KEY, productKey TEXT NOT NULL, deviceName TEXT NOT NULL, expiresAt INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS messages (
   id INTEGER PRIMARY KEY AUTOINCREMENT, productKey TEXT NOT NULL, deviceName TEXT NOT NULL,
   topic TEXT NOT NULL, payload TEXT NOT NULL, code INTEGER NOT NULL, messageId TEXT,
@@ -68,10 +69,20 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 export type Store = ReturnType<typeof openStore>;
 
-/** Opens (creating when missing) `platform.db` in `dataDir`. All calls are synchronous. */
+/** What the tokens table keeps of a token: its SHA-256 (a copy of the database gives no usable token). */
+export function tokenHash(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+/** Opens (creating when missing) `platform.db` in `dataDir`. All calls are synchronous.
+ * The folder is made 0700 and the database 0600; SQLite gives its -wal and -shm files the database's mode. */
 export function openStore(dataDir: string) {
-  mkdirSync(dataDir, { recursive: true });
-  const db = new Database(join(dataDir, "platform.db"));
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
+  const file = join(dataDir, "platform.db");
+  closeSync(openSync(file, "a", 0o600));
+  for (const f of [file, file + "-wal", file + "-shm"]) if (existsSync(f)) chmodSync(f, 0o600);
+  const db = new Database(file);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   db.exec(SCHEMA);
@@ -81,9 +92,9 @@ export function openStore(dataDir: string) {
     devices: db.prepare("SELECT * FROM devices ORDER BY createdAt, productKey, deviceName"),
     addDevice: db.prepare("INSERT INTO devices (productKey, deviceName, deviceSecret, createdAt) VALUES (?, ?, ?, ?)"),
     seen: db.prepare("UPDATE devices SET lastSeen = ? WHERE productKey = ? AND deviceName = ?"),
-    addToken: db.prepare("INSERT INTO tokens (token, productKey, deviceName, expiresAt) VALUES (?, ?, ?, ?)"),
-    token: db.prepare("SELECT * FROM tokens WHERE token = ?"),
-    dropTokens: db.prepare("DELETE FROM tokens WHERE expiresAt < ?"),
+    addToken: db.prepare("INSERT INTO token_hashes (hash, productKey, deviceName, expiresAt) VALUES (?, ?, ?, ?)"),
+    token: db.prepare("SELECT productKey, deviceName, expiresAt FROM token_hashes WHERE hash = ?"),
+    dropTokens: db.prepare("DELETE FROM token_hashes WHERE expiresAt < ?"),
     addMessage: db.prepare(
       "INSERT INTO messages (productKey, deviceName, topic, payload, code, messageId, time, kind, checks) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ),
@@ -150,10 +161,10 @@ export function openStore(dataDir: string) {
       q.seen.run(time, pk, dn);
     },
     addToken(token: string, pk: string, dn: string, expiresAt: number): void {
-      q.addToken.run(token, pk, dn, expiresAt);
+      q.addToken.run(tokenHash(token), pk, dn, expiresAt);
     },
     token(token: string): { productKey: string; deviceName: string; expiresAt: number } | undefined {
-      return q.token.get(token) as { productKey: string; deviceName: string; expiresAt: number } | undefined;
+      return q.token.get(tokenHash(token)) as { productKey: string; deviceName: string; expiresAt: number } | undefined;
     },
     /** Forgets tokens that expired before `time` (kept a while so a late one still gets 20001, not 20003). */
     dropTokensExpiredBefore(time: number): void {

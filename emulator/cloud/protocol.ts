@@ -58,18 +58,46 @@ export function topicOwner(topic: string): { productKey: string; deviceName: str
   return null;
 }
 
+/** Whether `key` is an own property of `obj` (a request field must never reach Object.prototype). */
+export function hasOwn(obj: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(obj, key);
+}
+
+/** A log line with control characters (C0, DEL, C1, line/paragraph separators) shown as \xNN / \uNNNN: one request, one line. */
+export function escapeLog(line: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  return line.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\\]/g, (c) => {
+    if (c === "\\") return "\\\\";
+    const n = c.charCodeAt(0);
+    return n < 256 ? "\\x" + n.toString(16).padStart(2, "0") : "\\u" + n.toString(16).padStart(4, "0");
+  });
+}
+
 /** Platform JSON answer for a code (messages carry a detail after the platform's wording). */
 export function codeBody(code: number, detail?: string): string {
-  const message = (CODE_MESSAGES[code] ?? "error") + (detail ? `: ${detail}` : "");
+  const message = (hasOwn(CODE_MESSAGES, String(code)) ? CODE_MESSAGES[code] : "error") + (detail ? `: ${detail}` : "");
   return JSON.stringify({ code, message });
 }
 
-/** Per-device token bucket on platform time: `burst` requests at once, refilled at `perSec`. */
+/** Per-key token bucket (a device, a client address): `burst` requests at once, refilled at `perSec`. */
 export function createThrottle(perSec: number, burst: number) {
   const buckets = new Map<string, { tokens: number; at: number }>();
+  // Full buckets are forgotten now and then, so many keys (addresses) cannot grow the map for ever.
+  let sweepAt = 0;
+  function sweep(nowMs: number): void {
+    if (nowMs - sweepAt < 60000 && buckets.size < 10000) return;
+    sweepAt = nowMs;
+    for (const [k, b] of buckets) if (b.tokens + (Math.max(0, nowMs - b.at) * perSec) / 1000 >= burst) buckets.delete(k);
+  }
   return {
+    /** True when `key` could send now (takes nothing). */
+    peek(key: string, nowMs: number): boolean {
+      const b = buckets.get(key);
+      return !b || b.tokens + (Math.max(0, nowMs - b.at) * perSec) / 1000 >= 1;
+    },
     /** True when the device may send now (and takes one token). */
     take(device: string, nowMs: number): boolean {
+      sweep(nowMs);
       const b = buckets.get(device) ?? { tokens: burst, at: nowMs };
       b.tokens = Math.min(burst, b.tokens + (Math.max(0, nowMs - b.at) * perSec) / 1000);
       b.at = nowMs;

@@ -13,7 +13,7 @@ import { newNetStats } from "../runtime/http";
 import type { DeviceStats } from "../runtime/device";
 import type { Frame } from "../sensor/sim";
 import type { Scenario } from "../scenarios";
-import { bundleVersion } from "../runtime/ota-run";
+import { bundleVersion, type VersionRun } from "../runtime/ota-run";
 import { bootEngine, writeImage, type Layout } from "./engine";
 
 /** Faults this runner can apply on a real engine (the host build has no Wi-Fi, TLS faults or slow links here). */
@@ -212,7 +212,7 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
   const consoleLines: string[] = [];
   const mem: MemoryReport = { idle: 0, peak: 0, total: 0, cycles: [], errors: [] };
   const stats: DeviceStats = { boots: 0, bootWallMs: [], bootsByCause: {}, deepSleeps: 0, sleptMs: 0, uncaught: 0, refused: null, wifiConnects: 0, wifiJoins: 0, wifiOnMs: 0, net: newNetStats() };
-  const versions: string[] = [];
+  const versions: VersionRun[] = [];
   let version = "";
   try {
     version = bundleVersion(firmware);
@@ -283,7 +283,9 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
     stats.boots++;
     stats.bootWallMs.push(Date.now());
     stats.bootsByCause[cause] = (stats.bootsByCause[cause] || 0) + 1;
-    versions.push(version);
+    const last = versions[versions.length - 1];
+    if (last && last.version === version) last.boots++;
+    else versions.push({ version, boots: 1 });
     const p = bootEngine(o.engine, dir, { cause, file, t });
     child = p;
     let buf = "";

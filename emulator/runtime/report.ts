@@ -65,6 +65,8 @@ export interface Report {
   maxValueError: number;
   maxClimateErrorC: number;
   auths: number;
+  /** Time requests (GET /auth, whose reply's Date sets the clock before an /auth or a post of untimed readings). */
+  timeRequests: number;
   requests: number;
   tlsHandshakes: number;
   bytesSent: number;
@@ -280,6 +282,7 @@ export function buildReport(a: {
     maxValueError: m.maxValueError,
     maxClimateErrorC: m.maxClimateErrorC,
     auths: net.requestsByPath["/auth"] || 0,
+    timeRequests: net.requestsByPath["GET /auth"] || 0,
     requests: net.requests,
     tlsHandshakes: net.tlsHandshakes,
     bytesSent: net.bytesSent,

@@ -2,8 +2,9 @@
 // store across reboots, re-auth and one resend on 20001/20002/20003, backoff, one request in flight.
 import type { Clock, Hal, HttpRequest, NetError, HttpResponse, Store } from "../../platform/hal";
 import { authBody } from "./auth";
-import { authRequest, parseReply, publishRequest, Reply } from "./http";
-import { BAD_REPLY, BUSY, CONFIG, HELD, LONG_BASE_MS, LONG_CAP_MS, SHORT_BASE_MS, SHORT_CAP_MS, backoffMs, codeAction } from "./codes";
+import { authRequest, MAX_REPLY_BYTES, parseReply, publishRequest, Reply } from "./http";
+import { BAD_REPLY, BUSY, CONFIG, HELD, LONG_BASE_MS, LONG_CAP_MS, NET, SHORT_BASE_MS, SHORT_CAP_MS, backoffMs, codeAction } from "./codes";
+import { TIME_FLOOR_MS, wallKnown } from "../timefix";
 
 export interface IotClientConfig {
   productKey: string;
@@ -22,6 +23,11 @@ export interface IotClientConfig {
 /** Default per request. On an ESP32 the TLS handshake alone takes seconds, and a weak link adds
  * TCP retransmits (1 s, 2 s, 4 s): giving up sooner turns slow successes into resends. */
 export const REQUEST_TIMEOUT_MS = 20000;
+
+/** Largest step a reply's Date may move a known clock (docs/security.md): more than 5 % RC-clock
+ * drift over the longest deep sleep (24 h), small enough that a forged Date cannot throw the clock
+ * far. A bigger step is logged and ignored, unless the next two replies say the same (3 in a row). */
+export const MAX_CLOCK_STEP_MS = 5400000;
 
 /** `code` 0 on success, the platform's code, or a negative code of ./codes. `retryInMs` present
  * when the same message should be sent again after that delay; absent when it must not be. */
@@ -51,8 +57,9 @@ export interface IotCounters {
 export interface IotClient {
   /** Posts `payload` (a byte string: UTF-8 already; the alink builders give ASCII) to `topic`. */
   publish(topic: string, payload: string, cb: (r: PublishResult) => void): void;
-  /** Authenticates now, token fresh or not, so the reply's `Date` header syncs the clock; calls back like publish. */
-  auth(cb: (r: PublishResult) => void): void;
+  /** Learns the wall time when it is unknown (a `GET /auth` whose reply's `Date` sets the clock;
+   * nothing when known); calls back like publish, `ok` once the clock is known. */
+  syncTime(cb: (r: PublishResult) => void): void;
   /** Ms until the client is willing to send again (backoff, kept across reboots); 0 when ready. */
   waitMs(): number;
   /** Next Alink `id`: a digit string from a counter kept in the store, unique per device for years. */
@@ -95,6 +102,7 @@ export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
   let token = "";
   let expMs = 0; // wall ms; 0 = unknown (got while the clock was unsynced): rely on 20001
   let busy = false;
+  let skews = 0; // replies in a row whose Date was too far from a known clock
   const hold = readHold(store);
   let fails = +hold.f || 0;
   let lastCode = +hold.c || 0;
@@ -158,15 +166,24 @@ export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
       } catch {
         r = { code: BAD_REPLY, error: "unparsable reply" };
       }
-      // Sync the clock from the server when unsynced or off by more than the Date header can tell
+      // Sync the clock from the server when unknown or off by more than the Date header can tell
       // (whole seconds, made somewhere within the round trip): a clock estimated across deep
-      // sleep drifts, and reading times come from it. Mid-second is the best guess.
+      // sleep drifts, and reading times come from it. Mid-second is the best guess. Whoever is on
+      // the path can forge Date (TLS is not verified): never before TIME_FLOOR_MS, and a known
+      // clock moves at most MAX_CLOCK_STEP_MS per reply unless three replies in a row agree on more.
       if (r.dateMs) {
-        const off = clock.nowMs() - r.dateMs - 500;
-        if (!clock.synced() || off > 2000 + clock.uptimeMs() - sentMs || off < -2000) {
-          clock.set(r.dateMs + 500);
-          log("I", "iot: clock set from server Date");
-        }
+        const t = r.dateMs + 500;
+        const known = wallKnown(clock);
+        const off = clock.nowMs() - t;
+        if (!known || off > 2000 + clock.uptimeMs() - sentMs || off < -2000) {
+          if (t < TIME_FLOOR_MS || (known && (off > MAX_CLOCK_STEP_MS || off < -MAX_CLOCK_STEP_MS) && ++skews < 3)) {
+            log("W", "iot: server Date ignored");
+          } else {
+            skews = 0;
+            clock.set(t);
+            log("I", "iot: clock set from server Date");
+          }
+        } else skews = 0;
       }
       done(r);
     }
@@ -182,27 +199,39 @@ export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
     }
   }
 
-  function authenticate(done: (r: Reply) => void) {
-    let body: string;
-    try {
-      body = authBody(cfg, cfg.clientId, clock.synced() ? clock.nowMs() : 0);
-    } catch (e) {
-      done({ code: CONFIG, error: String(e) });
-      return;
-    }
-    counters.auths++;
-    send(authRequest(endpoint, body, timeoutMs), true, function (r) {
-      if (!r.code && r.token) {
-        token = r.token;
-        expMs = clock.synced() ? clock.nowMs() + ttlMs : 0;
-        if (!store.write(TOKEN_REC, JSON.stringify({ o: owner, t: token, e: expMs }))) log("W", "iot: token not saved (store full)");
-        log("I", "iot: authenticated");
-      }
-      done(r);
+  /** Learns the wall time when unknown: any reply to `GET /auth` carries the Date header (its status does not matter). */
+  function getTime(done: (r: Reply) => void) {
+    if (wallKnown(clock)) return done({ code: 0 });
+    send({ method: "GET", url: endpoint + "/auth", headers: {}, body: "", timeoutMs: timeoutMs, maxBodyBytes: MAX_REPLY_BYTES }, false, function (r) {
+      done(wallKnown(clock) ? { code: 0 } : r.code === NET ? r : { code: BAD_REPLY, error: "no Date" });
     });
   }
 
-  /** `topic` "" only authenticates. */
+  /** `/auth` always signs a timestamp (an untimed sign never changes: a captured body would be replayable for ever). */
+  function authenticate(done: (r: Reply) => void) {
+    getTime(function (t) {
+      if (t.code) return done(t);
+      let body: string;
+      try {
+        body = authBody(cfg, cfg.clientId, clock.nowMs());
+      } catch (e) {
+        done({ code: CONFIG, error: String(e) });
+        return;
+      }
+      counters.auths++;
+      send(authRequest(endpoint, body, timeoutMs), true, function (r) {
+        if (!r.code && r.token) {
+          token = r.token;
+          expMs = clock.nowMs() + ttlMs;
+          if (!store.write(TOKEN_REC, JSON.stringify({ o: owner, t: token, e: expMs }))) log("W", "iot: token not saved (store full)");
+          log("I", "iot: authenticated");
+        }
+        done(r);
+      });
+    });
+  }
+
+  /** `topic` "" only learns the time. */
   function run(topic: string, payload: string, resent: boolean, cb: (r: PublishResult) => void) {
     function fail(r: Reply, action: string, what: string, retryable: boolean) {
       const d = failed(r, action, what);
@@ -218,11 +247,17 @@ export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
       busy = false;
       cb({ ok: true, code: 0, messageId: r.messageId });
     }
-    if (!topic || !tokenFresh()) {
+    if (!topic) {
+      getTime(function (r) {
+        if (r.code) fail(r, codeAction(r.code), "time", true);
+        else done(r);
+      });
+      return;
+    }
+    if (!tokenFresh()) {
       authenticate(function (r) {
         if (r.code) fail(r, codeAction(r.code), "auth", true);
-        else if (topic) run(topic, payload, resent, cb);
-        else done(r);
+        else run(topic, payload, resent, cb);
       });
       return;
     }
@@ -288,7 +323,7 @@ export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
 
   return {
     publish: publish,
-    auth: function (cb: (r: PublishResult) => void) {
+    syncTime: function (cb: (r: PublishResult) => void) {
       publish("", "", cb);
     },
     waitMs: waitMs,

@@ -23,6 +23,7 @@ function config(over: object = {}): DeviceConfig {
 /** A platform stand-in checking each request against alibaba-http.md: signed auth, token in `password`. */
 class Platform {
   tokens = 0;
+  timeRequests = 0;
   posts: { topic: string; body: string }[] = [];
   /** Codes answered to the next publishes, in order, instead of accepting them. */
   failPublish: number[] = [];
@@ -38,9 +39,16 @@ class Platform {
   respond = (req: HttpRequest): FakeReply => {
     const url = req.url;
     const path = url.substr(url.indexOf("/", 8));
+    if (req.method === "GET") {
+      // The device's time request: only the Date header of the answer matters.
+      assert.equal(path, "/auth", "the only GET is the time request");
+      this.timeRequests++;
+      return { status: 405, body: '{"code":10001,"message":"param error: use POST"}', headers: { date: this.date() } };
+    }
     if (path === "/auth") {
       assert.equal(req.headers["Content-Type"], "application/json");
       const b = JSON.parse(req.body);
+      assert.match(String(b.timestamp), /^[0-9]{13}$/, "every /auth signs a timestamp");
       const msg = "clientId" + b.clientId + "deviceName" + b.deviceName + "productKey" + b.productKey + (b.timestamp !== undefined ? "timestamp" + b.timestamp : "");
       if (b.sign.toLowerCase() !== hmacHex(b.signmethod || "hmacmd5", SECRET, msg)) return { body: '{"code":20000,"message":"auth check error"}', headers: { date: this.date() } };
       const token = "tok" + ++this.tokens + "-" + "x".repeat(40);
@@ -89,7 +97,7 @@ function rig(platform: Platform, frames: ({ t: number; h: number } | null)[], st
 }
 
 function paths(hal: FakeHal): string[] {
-  return hal.requests.map((q) => q.url.substr(q.url.indexOf("/", 8)));
+  return hal.requests.map((q) => (q.method === "GET" ? "GET " : "") + q.url.substr(q.url.indexOf("/", 8)));
 }
 
 describe("firmware/app duty cycle", () => {
@@ -109,7 +117,8 @@ describe("firmware/app duty cycle", () => {
     const r = rig(p, [{ t: 23.5, h: 61 }]);
     app = startApp(r.hal, config());
     await clock.tickAsync(5000);
-    assert.deepEqual(paths(r.hal), ["/auth", "/topic/sys/a1pk/dev1/thing/event/property/post"]);
+    // Power-on: the clock is unknown, so a time request first (its Date is signed into the /auth).
+    assert.deepEqual(paths(r.hal), ["GET /auth", "/auth", "/topic/sys/a1pk/dev1/thing/event/property/post"]);
     assert.equal(p.posts.length, 1);
     const post = JSON.parse(p.posts[0].body);
     assert.equal(post.method, "thing.event.property.post");
@@ -157,7 +166,7 @@ describe("firmware/app duty cycle", () => {
     assert.notEqual(JSON.parse(p.posts[0].body).id, JSON.parse(p.posts[1].body).id, "ids stay unique across reboots");
   });
 
-  it("a cold boot (power-on, clock unknown) with a stored token authenticates first: the reading never goes without a time", async () => {
+  it("a cold boot (power-on, clock unknown) with a stored token asks the time first: the reading never goes without a time", async () => {
     const p = new Platform();
     const first = rig(p, [{ t: 20, h: 50 }]);
     app = startApp(first.hal, config());
@@ -166,15 +175,16 @@ describe("firmware/app duty cycle", () => {
     const cold = rig(p, [{ t: 20.2, h: 50.5 }], first.hal.records);
     app = startApp(cold.hal, config());
     await clock.tickAsync(5000);
-    assert.deepEqual(paths(cold.hal), ["/auth", "/topic/sys/a1pk/dev1/thing/event/property/post"], "one handshake more than a timer wake");
+    assert.deepEqual(paths(cold.hal), ["GET /auth", "/topic/sys/a1pk/dev1/thing/event/property/post"], "one handshake more than a timer wake; the stored token is kept");
     const params = JSON.parse(p.posts[1].body).params;
     assert.equal(params.temperature.value, 20.2);
     assert.ok(params.temperature.time > Date.parse(DATE) - 5000, "with its time");
-    // the rest of that boot needs no further /auth
+    // the rest of that boot needs no further time request
     app.stop();
     app = startApp(cold.hal, config({ deepSleep: false }));
     await clock.tickAsync(61000);
-    assert.equal(paths(cold.hal).filter((x) => x === "/auth").length, 1);
+    assert.equal(paths(cold.hal).filter((x) => x === "GET /auth").length, 1);
+    assert.equal(paths(cold.hal).filter((x) => x === "/auth").length, 0);
   });
 
   it("re-authenticates and resends the same reading on 20001 mid-run", async () => {
@@ -186,7 +196,7 @@ describe("firmware/app duty cycle", () => {
     p.failPublish.push(20001);
     await clock.tickAsync(60000);
     const pub = "/topic/sys/a1pk/dev1/thing/event/property/post";
-    assert.deepEqual(paths(r.hal), ["/auth", pub, pub, "/auth", pub]);
+    assert.deepEqual(paths(r.hal), ["GET /auth", "/auth", pub, pub, "/auth", pub]);
     const sent = r.hal.requests.filter((q) => q.url.endsWith("/post"));
     assert.equal(sent[1].body, sent[2].body, "the refused message is resent as is");
     assert.notEqual(sent[1].headers["password"], sent[2].headers["password"], "with the new token");
@@ -378,7 +388,7 @@ describe("firmware/app duty cycle", () => {
     assert.ok(r.sleeps[0] > 29000 && r.sleeps[0] <= 30000, String(r.sleeps[0]));
   });
 
-  it("sends readings without a time before the clock is known, and idles below the deep-sleep interval", async () => {
+  it("a platform that sends no Date: no /auth (it would be untimed), the readings wait queued, and it idles below the deep-sleep interval", async () => {
     const p = new Platform();
     const r = rig(p, [{ t: 19, h: 45 }]);
     const bare = p.respond;
@@ -390,9 +400,11 @@ describe("firmware/app duty cycle", () => {
     app = startApp(r.hal, config({ intervalSec: 10 }));
     await clock.tickAsync(15000);
     assert.equal(r.sleeps.length, 0);
-    const first = JSON.parse(p.posts[0].body).params;
-    assert.equal(first.temperature, 19);
     assert.equal(app.stats.reads, 2, "idled 10 s and read again");
+    assert.ok(paths(r.hal).length >= 1 && paths(r.hal).every((x) => x === "GET /auth"), paths(r.hal).join(","));
+    assert.equal(p.tokens, 0);
+    assert.equal(p.posts.length, 0);
+    assert.equal(app.queue.depth(), 2, "both readings wait with their uptime stamps");
   });
 
   it("deep sleep under 20000 (bad credentials) for a simulated week: every wake reads and queues, requests stay within the long backoff", async function () {

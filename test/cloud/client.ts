@@ -67,9 +67,17 @@ export async function auth(base: string, d: Device, method?: SignMethod, timesta
   return send(`${base}/auth`, "POST", { "Content-Type": "application/json" }, JSON.stringify(authFields(d, `${d.productKey}.${d.deviceName}`, method, timestamp)));
 }
 
-/** Authenticates and returns the token (throws when the platform refuses). */
+/** Platform time from the `Date` of `GET /auth` (whole seconds), as a device learns it before its first /auth. */
+export async function platformTime(base: string): Promise<number> {
+  const r = await send(`${base}/auth`, "GET", {});
+  const t = Date.parse(String(r.headers.date));
+  if (!(t > 0)) throw new Error("no Date header on GET /auth");
+  return t;
+}
+
+/** Authenticates with a signed timestamp (platform time, as a device does) and returns the token (throws when the platform refuses). */
 export async function token(base: string, d: Device, method?: SignMethod): Promise<string> {
-  const r = await auth(base, d, method);
+  const r = await auth(base, d, method, await platformTime(base));
   const j = JSON.parse(r.text) as { code: number; info?: { token: string } };
   if (j.code !== 0 || !j.info) throw new Error(`auth failed: ${r.text}`);
   return j.info.token;

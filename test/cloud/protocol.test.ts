@@ -19,7 +19,9 @@ describe("local IoT Platform: device protocol", function () {
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "cloud-test-"));
-    cloud = await startCloud({ dataDir, now: () => clock });
+    // Untimed /auth allowed here, as on Alibaba's endpoint: these tests hold the platform to the sheet
+    // (and authenticate one device many times with the clock frozen: a larger /auth allowance).
+    cloud = await startCloud({ dataDir, now: () => clock, allowUntimedAuth: true, authThrottle: { perSec: 1, burst: 100 } });
     dev = cloud.registerDevice("a1testPK001", "sensor-1");
   });
   after(async () => {
@@ -367,7 +369,7 @@ describe("local IoT Platform: device protocol", function () {
       assert.equal(d.productKey, "a1adminPK01");
       assert.equal(d.deviceName, "adm-1");
       assert.match(d.deviceSecret, /^[0-9a-f]{32}$/);
-      const gen = JSON.parse((await send(`${cloud.httpUrl}/admin/devices`, "POST", {})).text);
+      const gen = JSON.parse((await send(`${cloud.httpUrl}/admin/devices`, "POST", { "Content-Type": "application/json" })).text);
       assert.match(gen.productKey, /^[A-Za-z0-9]{11}$/);
       assert.ok(gen.deviceName && gen.deviceSecret);
       assert.equal(codeOf(await auth(cloud.httpsUrl, gen, "hmacsha1")), 0, "the generated device can authenticate");
@@ -397,9 +399,11 @@ describe("local IoT Platform: device protocol", function () {
       const open = await startCloud({ dataDir: dir, host: "0.0.0.0" });
       try {
         const base = `http://${lan!.address}:${new URL(open.httpUrl).port}`;
-        assert.equal((await send(`${base}/admin/devices`, "GET", {})).status, 403);
+        const bearer = { authorization: `Bearer ${open.adminToken}` };
+        assert.equal((await send(`${base}/admin/devices`, "GET", bearer)).status, 403);
         assert.equal((await send(`${base}/api/state`, "GET", {})).status, 200);
-        assert.equal((await send(`${open.httpUrl}/admin/devices`, "GET", {})).status, 200);
+        assert.equal((await send(`${open.httpUrl}/admin/devices`, "GET", bearer)).status, 200);
+        assert.equal((await send(`${open.httpUrl}/admin/devices`, "GET", {})).status, 401, "listening beyond loopback: the admin token is required");
       } finally {
         await open.close();
         rmSync(dir, { recursive: true, force: true });
@@ -414,7 +418,7 @@ describe("local IoT Platform: device protocol", function () {
       const before = /"messageId":([0-9]+)/.exec((await publish(cloud.httpsUrl, tok, p.topic, p.payload)).text)![1];
       const count = cloud.messages(dev.productKey, dev.deviceName, 100000).length;
       await cloud.close();
-      cloud = await startCloud({ dataDir, now: () => clock });
+      cloud = await startCloud({ dataDir, now: () => clock, allowUntimedAuth: true, authThrottle: { perSec: 1, burst: 100 } });
       assert.equal(cloud.messages(dev.productKey, dev.deviceName, 100000).length, count);
       assert.equal(cloud.messages(dev.productKey, dev.deviceName)[0].messageId, before);
       const r = await publish(cloud.httpsUrl, tok, p.topic, p.payload);

@@ -49,16 +49,16 @@ describe("iot client", () => {
   const paths = (hal: FakeHal) => hal.requests.map((r) => r.url.substr(ENDPOINT.length));
 
   it("authenticates lazily, then sends the golden auth and publish requests", async () => {
-    const hal = fakeHal();
+    const hal = fakeHal({ wallMs: NOW });
     const c = createIotClient(hal, cfg);
     assert.equal(hal.requests.length, 0);
     hal.script.push(authOk(), pubOk);
     const r = await publish(c);
     assert.deepEqual(r, { ok: true, code: 0, messageId: "892687627916247041" });
-    const sign = createHmac("sha1", SECRET).update("clientId12345deviceNamedeviceproductKeypk").digest("hex");
+    const sign = createHmac("sha1", SECRET).update(`clientId12345deviceNamedeviceproductKeypktimestamp${NOW}`).digest("hex");
     assert.deepEqual(hal.requests[0], {
       method: "POST", url: ENDPOINT + "/auth", headers: { "Content-Type": "application/json" },
-      body: `{"version":"default","clientId":"12345","signmethod":"hmacsha1","sign":"${sign}","productKey":"pk","deviceName":"device"}`,
+      body: `{"version":"default","clientId":"12345","signmethod":"hmacsha1","sign":"${sign}","productKey":"pk","deviceName":"device","timestamp":"${NOW}"}`,
       timeoutMs: 20000, maxBodyBytes: 2048,
     });
     assert.deepEqual(hal.requests[1], {
@@ -70,39 +70,66 @@ describe("iot client", () => {
     clean(hal);
   });
 
-  it("signs and sends a timestamp only when the clock is synced", async () => {
-    const hal = fakeHal({ wallMs: NOW });
-    const c = createIotClient(hal, cfg);
-    hal.script.push(authOk(), pubOk);
-    await publish(c);
-    const body = JSON.parse(hal.requests[0].body);
-    assert.equal(body.timestamp, String(NOW));
-    assert.equal(body.sign, createHmac("sha1", SECRET).update(`clientId12345deviceNamedeviceproductKeypktimestamp${NOW}`).digest("hex"));
-  });
-
-  it("sets an unsynced clock from the reply's Date header", async () => {
+  it("never sends an untimed /auth: with the clock unknown it first asks GET /auth for the Date, then signs that time", async () => {
     const hal = fakeHal();
     const c = createIotClient(hal, cfg);
-    hal.script.push({ ...authOk(), headers: { date: "Thu, 26 Nov 2026 00:54:44 GMT" } }, pubOk);
+    hal.script.push({ status: 405, body: '{"code":10001,"message":"param error: use POST"}', headers: { date: "Thu, 26 Nov 2026 00:54:44 GMT" } }, authOk(), pubOk);
     assert.equal(hal.clock.synced(), false);
+    const r = await publish(c);
+    assert.equal(r.ok, true);
+    assert.deepEqual(hal.requests[0], { method: "GET", url: ENDPOINT + "/auth", headers: {}, body: "", timeoutMs: 20000, maxBodyBytes: 2048 });
+    assert.deepEqual(paths(hal), ["/auth", "/auth", "/topic" + TOPIC]);
+    const body = JSON.parse(hal.requests[1].body);
+    const d = Number(body.timestamp) - Date.UTC(2026, 10, 26, 0, 54, 44);
+    assert.ok(d >= 0 && d < 1000, body.timestamp);
+    assert.equal(body.sign, createHmac("sha1", SECRET).update(`clientId12345deviceNamedeviceproductKeypktimestamp${body.timestamp}`).digest("hex"));
+    assert.deepEqual([c.counters.requests, c.counters.auths], [3, 1]);
+  });
+
+  it("without a usable Date (none, or before the firmware's floor) it sends no /auth and backs off", async () => {
+    for (const headers of [undefined, { date: "Sat, 01 Jan 2022 00:00:00 GMT" }]) {
+      const hal = fakeHal();
+      const c = createIotClient(hal, cfg);
+      hal.script.push({ status: 405, body: "", headers });
+      const r = await publish(c);
+      assert.equal(r.ok, false);
+      assert.equal(r.code, -3);
+      assert.ok(r.retryInMs! > 0);
+      assert.deepEqual(hal.requests.map((q) => q.method), ["GET"]);
+      assert.equal(hal.clock.synced(), false);
+      if (headers) assert.ok(hal.logs.some((l) => /server Date ignored/.test(l)));
+    }
+  });
+
+  it("a reply's Date moves a known clock at most 90 min, unless three replies in a row agree", async () => {
+    const hal = fakeHal({ wallMs: NOW });
+    hal.respond = (req) => ({ ...(req.url.endsWith("/auth") ? authOk() : pubOk), headers: { date: "Mon, 26 Nov 2035 01:00:00 GMT" } });
+    const c = createIotClient(hal, cfg);
+    await publish(c); // /auth and a post: two far Dates
+    assert.ok(Math.abs(hal.clock.nowMs() - NOW) < 60000, "far Dates ignored");
+    assert.equal(hal.logs.filter((l) => /server Date ignored/.test(l)).length, 2, "each one logged");
     await publish(c);
-    assert.equal(hal.clock.synced(), true);
-    const d = hal.clock.nowMs() - Date.UTC(2026, 10, 26, 0, 54, 44);
-    assert.ok(d >= 0 && d < 1000, String(d));
+    assert.ok(Math.abs(hal.clock.nowMs() - Date.UTC(2035, 10, 26, 1, 0, 0)) < 2000, "the third in a row is taken");
+    // Within the bound a Date corrects at once (RTC drift across a long deep sleep).
+    const drift = fakeHal({ wallMs: NOW });
+    drift.records["iot.token"] = JSON.stringify({ o: "pk/device@" + ENDPOINT, t: TOKEN, e: NOW + DAY });
+    drift.script.push({ ...pubOk, headers: { date: new Date(NOW + 80 * 60000).toUTCString() } });
+    await publish(createIotClient(drift, cfg));
+    assert.ok(Math.abs(drift.clock.nowMs() - (NOW + 80 * 60000)) < 2000, String(drift.clock.nowMs() - NOW));
   });
 
   it("reuses the stored token after a reboot, and not for another device", async () => {
-    const hal = fakeHal();
+    const hal = fakeHal({ wallMs: NOW });
     hal.script.push(authOk(), pubOk);
     await publish(createIotClient(hal, cfg));
-    const rebooted = fakeHal({ store: hal.records });
+    const rebooted = fakeHal({ store: hal.records, wallMs: NOW });
     rebooted.script.push(pubOk);
     const c2 = createIotClient(rebooted, cfg);
     assert.equal((await publish(c2)).ok, true);
     assert.deepEqual(paths(rebooted), ["/topic" + TOPIC]);
     assert.equal(rebooted.requests[0].headers.password, TOKEN);
     assert.equal(c2.counters.auths, 0);
-    const other = fakeHal({ store: hal.records });
+    const other = fakeHal({ store: hal.records, wallMs: NOW });
     other.script.push(authOk(TOKEN2), pubOk);
     await publish(createIotClient(other, { ...cfg, deviceName: "device2" }));
     assert.equal(paths(other)[0], "/auth");
@@ -129,7 +156,7 @@ describe("iot client", () => {
 
   for (const code of [20001, 20002, 20003]) {
     it(`on ${code} re-authenticates and resends the same message once`, async () => {
-      const hal = fakeHal();
+      const hal = fakeHal({ wallMs: NOW });
       hal.script.push(authOk(), codeReply(code), authOk(TOKEN2), pubOk);
       const c = createIotClient(hal, cfg);
       const r = await publish(c, 500);
@@ -144,7 +171,7 @@ describe("iot client", () => {
   }
 
   it("resends only once: a second token refusal fails with a retry delay", async () => {
-    const hal = fakeHal();
+    const hal = fakeHal({ wallMs: NOW });
     hal.script.push(authOk(), codeReply(20001), authOk(TOKEN2), codeReply(20001));
     const c = createIotClient(hal, cfg);
     const r = await publish(c, 500);
@@ -163,7 +190,7 @@ describe("iot client", () => {
   ];
   for (const [name, fault, code] of transient) {
     it(`backs off with jitter on ${name}, holds further sends, then sends again`, async () => {
-      const hal = fakeHal();
+      const hal = fakeHal({ wallMs: NOW });
       hal.script.push(authOk(), fault, pubOk);
       const c = createIotClient(hal, cfg);
       const r = await publish(c);
@@ -185,7 +212,7 @@ describe("iot client", () => {
 
   it("doubles the delay on consecutive failures up to a cap of 10 minutes", async () => {
     sinon.stub(Math, "random").returns(0.999999);
-    const hal = fakeHal();
+    const hal = fakeHal({ wallMs: NOW });
     hal.respond = (req) => (req.url.endsWith("/auth") ? authOk() : codeReply(10000));
     const c = createIotClient(hal, cfg);
     const delays: number[] = [];
@@ -199,7 +226,7 @@ describe("iot client", () => {
   });
 
   it("10001: does not retry the message, holds long", async () => {
-    const hal = fakeHal();
+    const hal = fakeHal({ wallMs: NOW });
     hal.script.push(authOk(), codeReply(10001));
     const c = createIotClient(hal, cfg);
     const r = await publish(c);
@@ -211,7 +238,7 @@ describe("iot client", () => {
 
   it("20000 never loops: a caller hammering every second gets at most 4 requests an hour, 14 a day", async () => {
     sinon.stub(Math, "random").returns(0); // shortest waits: the worst case
-    const hal = fakeHal();
+    const hal = fakeHal({ wallMs: NOW });
     hal.respond = () => codeReply(20000);
     const c = createIotClient(hal, cfg);
     for (let s = 0; s < 3600; s++) {
@@ -229,7 +256,7 @@ describe("iot client", () => {
   });
 
   it("keeps one request in flight: a second publish is refused without a second connection", async () => {
-    const hal = fakeHal();
+    const hal = fakeHal({ wallMs: NOW });
     hal.script.push({ ...authOk(), delayMs: 300 }, pubOk);
     const c = createIotClient(hal, cfg);
     const got: PublishResult[] = [];
@@ -247,7 +274,7 @@ describe("iot client", () => {
   });
 
   it("frees itself when a transport never calls back", async () => {
-    const hal = fakeHal();
+    const hal = fakeHal({ wallMs: NOW });
     hal.script.push(authOk(), { hang: true }, pubOk);
     const c = createIotClient(hal, { ...cfg, timeoutMs: 5000 });
     const r = await publish(c, 10100);
@@ -258,7 +285,7 @@ describe("iot client", () => {
   });
 
   it("turns a transport that throws into a network failure", async () => {
-    const hal = fakeHal();
+    const hal = fakeHal({ wallMs: NOW });
     hal.net.request = () => {
       throw new Error("Unable to create socket");
     };
@@ -268,7 +295,7 @@ describe("iot client", () => {
   });
 
   it("refuses a token that is not safe in a header, without using it", async () => {
-    const hal = fakeHal();
+    const hal = fakeHal({ wallMs: NOW });
     hal.script.push(authOk("abc\r\nX-Evil: 1"), { status: 200, body: "<html>login</html>" });
     const c = createIotClient(hal, cfg);
     const r = await publish(c);
@@ -282,7 +309,7 @@ describe("iot client", () => {
   });
 
   it("reports an unbuilt sign method as a config failure, without a request", async () => {
-    const hal = fakeHal();
+    const hal = fakeHal({ wallMs: NOW });
     const r = await publish(createIotClient(hal, { ...cfg, signMethod: "hmacsha512" }));
     assert.equal(r.code, -6);
     assert.equal(hal.requests.length, 0);
@@ -290,21 +317,21 @@ describe("iot client", () => {
   });
 
   it("sends the payload bytes unchanged; Alink text with non-ASCII goes out as ASCII JSON", async () => {
-    const hal = fakeHal();
+    const hal = fakeHal({ wallMs: NOW });
     hal.script.push(authOk(), pubOk);
     await publish(createIotClient(hal, cfg), 200, propertyPost("5", { note: "湿度 °C" }));
     assert.equal(hal.requests[1].body, '{"id":"5","version":"1.0","params":{"note":"\\u6e7f\\u5ea6 \\u00b0C"},"method":"thing.event.property.post"}');
   });
 
   it("gives Alink ids from a stored counter: unique across reboots, few flash writes", () => {
-    const hal = fakeHal();
+    const hal = fakeHal({ wallMs: NOW });
     const write = sinon.spy(hal.store, "write");
     const c = createIotClient(hal, cfg);
     const ids: string[] = [];
     for (let i = 0; i < 100; i++) ids.push(c.nextId());
     assert.deepEqual(ids.slice(0, 3), ["1", "2", "3"]);
     assert.ok(write.callCount <= 2, String(write.callCount));
-    const c2 = createIotClient(fakeHal({ store: hal.records }), cfg);
+    const c2 = createIotClient(fakeHal({ store: hal.records, wallMs: NOW }), cfg);
     const next = c2.nextId();
     assert.ok(/^\d+$/.test(next) && +next > 100, next);
   });
@@ -350,21 +377,26 @@ describe("iot client", () => {
     assert.equal(c.nextId(), "385");
   });
 
-  it("auth() authenticates even with a fresh token, so the reply's Date syncs the clock; nothing is published", async () => {
-    const hal = fakeHal();
+  it("syncTime() learns an unknown time with one GET /auth, keeps the stored token, and sends nothing when the time is known", async () => {
+    const hal = fakeHal({ wallMs: NOW });
     hal.script.push(authOk(), pubOk);
     await publish(createIotClient(hal, cfg));
     const cold = fakeHal({ store: hal.records });
-    cold.script.push({ ...authOk(TOKEN2), headers: { date: "Thu, 26 Nov 2026 00:54:44 GMT" } });
+    cold.script.push({ status: 405, body: "", headers: { date: "Thu, 26 Nov 2026 00:54:44 GMT" } });
     const c = createIotClient(cold, cfg);
     let got: PublishResult | undefined;
-    c.auth((r) => (got = r));
+    c.syncTime((r) => (got = r));
     await clock.tickAsync(200);
     assert.equal(got!.ok, true);
-    assert.deepEqual(paths(cold), ["/auth"]);
+    assert.deepEqual(cold.requests.map((q) => q.method + " " + q.url.substr(ENDPOINT.length)), ["GET /auth"]);
     assert.equal(cold.clock.synced(), true);
-    assert.ok(cold.records["iot.token"].includes(TOKEN2));
-    assert.deepEqual([c.counters.auths, c.counters.publishes], [1, 0]);
+    assert.ok(cold.records["iot.token"].includes(TOKEN), "the stored token is kept");
+    assert.deepEqual([c.counters.auths, c.counters.publishes], [0, 0]);
+    got = undefined;
+    c.syncTime((r) => (got = r));
+    await clock.tickAsync(200);
+    assert.equal(got!.ok, true);
+    assert.equal(cold.requests.length, 1, "time known: no request");
   });
 
   it("the backoff survives a reboot (deep sleep): a 20000 holds the next wake's client too; a success clears it once", async () => {

@@ -122,7 +122,7 @@ export class FakePlatform {
   /** Called after the platform accepted a post, before the device hears back (power-cut hook). */
   afterAccept: (() => void) | null = null;
   clock: FakeClock | null = null;
-  /** /auth requests answered; `noDate` leaves the Date header out of replies (the clock stays unsynced). */
+  /** Time requests (syncTime) answered; `noDate` leaves the Date header out of replies (the clock stays unsynced). */
   auths = 0;
   noDate = false;
 
@@ -132,7 +132,7 @@ export class FakePlatform {
   private date(): void {
     if (this.clock && !this.clock.isSynced && !this.noDate) this.clock.set(1767225600000 + this.clock.up);
   }
-  auth(cb: (r: PublishResult) => void): void {
+  syncTime(cb: (r: PublishResult) => void): void {
     if (this.down) return cb({ ok: false, code: -1, error: "offline", retryInMs: 1000 });
     this.auths++;
     this.date();
