@@ -7,6 +7,7 @@ import { Command } from "commander";
 import { deviceBase } from "./esbuild-options";
 import { gateSource, formatGateError } from "./gate";
 import { sizeReport, formatReport, overBudget, SizeReport, Budget } from "./sizes";
+import { breakLines, MAX_LINE } from "./lines";
 
 export const SIGN_METHODS = ["hmacsha1", "hmacmd5", "hmacsha256"];
 const ROOT = path.resolve(__dirname, "..");
@@ -68,7 +69,9 @@ async function bundleOne(opts: esbuild.BuildOptions, outfile: string, budget: Bu
     const msgs = failure.errors ? await esbuild.formatMessages(failure.errors, { kind: "error" }) : [String(e)];
     return { errors: msgs.map((m) => m.trim()) };
   }
-  const code = fs.readFileSync(outfile, "utf8");
+  // short lines for the interpreter's error stacks (build/lines.ts)
+  const code = breakLines(fs.readFileSync(outfile, "utf8"), MAX_LINE);
+  fs.writeFileSync(outfile, code);
   const rel = path.relative(ROOT, outfile).replace(/\\/g, "/");
   const gateErrors = gateSource(code, rel).map(formatGateError);
   if (gateErrors.length) {
@@ -131,8 +134,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const boot0 = await bundleOne({
     entryPoints: ["platform/espruino/boot0.ts"],
     format: "cjs",
-    banner: { js: "(()=>{" },
-    footer: { js: "})();" },
+    // the chosen slot is evaluated at the top level, outside the wrapper (boot0.ts says why)
+    banner: { js: "var BOOT0_SLOT;(()=>{" },
+    footer: { js: '})();if(BOOT0_SLOT){(0,eval)(require("Storage").read(BOOT0_SLOT));BOOT0_SLOT=void 0}' },
     external: ESPRUINO_MODULES,
   }, path.join(outDir, "boot0.js"), { total: BOOT0_BUDGET_BYTES }, log);
 

@@ -12,7 +12,9 @@ export const NODE_GLOBALS = [
   "WebAssembly", "SharedArrayBuffer", "Atomics",
 ];
 /** What Espruino's `process` object has. */
-const PROCESS_MEMBERS = ["memory", "version"];
+const PROCESS_MEMBERS = ["memory", "version", "env"];
+/** What Espruino's `process.env` has (the board's build info); HOME, PATH and the like are Node's. */
+const ENV_MEMBERS = ["VERSION", "GIT_COMMIT", "BOARD", "RAM", "FLASH", "SPIFLASH", "STORAGE", "SERIAL", "CONSOLE", "MODULES", "EXPTR"];
 
 export interface Finding {
   name: string;
@@ -62,6 +64,9 @@ export function nodeUses(code: string): Finding[] {
       const p = n.property;
       if (o.type === "Identifier" && o.name === "process" && !declared.has("process") && !n.computed && p.type === "Identifier" && !PROCESS_MEMBERS.includes(p.name))
         found.push({ name: "process." + p.name, line: n.loc!.start.line });
+      if (o.type === "MemberExpression" && o.object.type === "Identifier" && o.object.name === "process" && !declared.has("process") && !o.computed &&
+        o.property.type === "Identifier" && o.property.name === "env" && !n.computed && p.type === "Identifier" && !ENV_MEMBERS.includes(p.name))
+        found.push({ name: "process.env." + p.name, line: n.loc!.start.line });
     },
     CallExpression(n) {
       const c = n.callee;

@@ -106,9 +106,13 @@ export async function startSession(o: SessionOptions): Promise<Session> {
   const flash = new Flash(flashFile);
   const intervalSec = o.intervalSec ?? 60;
   if (!rig) flash.put(".bootcde", firmware);
-  flash.put("iot.json", JSON.stringify({ ...identity, endpoint, intervalSec, dhtPin: "D4", ...(scenario && scenario.config) || {}, ...(o.config || {}), ...(otaConfig || {}) }));
+  const iot = { ...identity, endpoint, intervalSec, dhtPin: "D4", ...(scenario && scenario.config) || {}, ...(o.config || {}), ...(otaConfig || {}) };
+  flash.put("iot.json", JSON.stringify(iot));
   const sensor = new DhtSim(o.climate);
-  const device = new Device({ sched, flash, sensor, dhtPin: 4, console: o.onConsole, event: o.onEvent });
+  // With a wifi config the station is off after a reset or deep sleep until the firmware joins
+  // (load() keeps the link); without one the network is just there, as on Ethernet.
+  const wifiAtBoot = "wifi" in iot ? "off" : "connected";
+  const device = new Device({ sched, flash, sensor, dhtPin: 4, console: o.onConsole, event: o.onEvent, wifiAtBoot });
   if (o.onResponse) device.onResponse = o.onResponse;
   let tracker: VersionTracker;
   if (rig) {

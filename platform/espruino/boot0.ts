@@ -10,22 +10,30 @@ declare const E: { reboot(): void };
 declare function setTimeout(fn: () => void, ms: number): number;
 declare const console: { log(msg: string): void };
 
+/** The slot to run, for the line after this script's wrapper (build.ts footer), which evaluates it. */
+declare let BOOT0_SLOT: string | undefined;
+
 const storage = require("Storage");
 const choice = chooseBoot(storage);
 if (choice) {
   const trial = choice.trial;
   const version = choice.version;
+  const slot = choice.slot;
   // A trial that hangs without a successful publish is rebooted, which counts one more trial boot.
   if (trial && choice.waitMs) {
     setTimeout(function () {
       if (storage.read(OK_MARK) !== version) E.reboot();
     }, choice.waitMs);
   }
-  try {
-    // Indirect eval: the script runs in global scope, straight from flash (read() maps it).
-    (0, eval)(storage.read(choice.slot) as string);
-  } catch (e) {
-    console.log("boot0: " + choice.slot + " threw: " + e);
-    if (trial) E.reboot();
+  // The slot runs at the top level of .boot0, after this wrapper: evaluated inside a function (or a
+  // try) the firmware does not fit a stock ESP32's heap at boot (measured on espruino-esp32-model).
+  // The footer clears BOOT0_SLOT once the script returned; a script that threw leaves it set.
+  if (trial) {
+    setTimeout(function () {
+      if (BOOT0_SLOT === undefined) return;
+      console.log("boot0: " + slot + " threw");
+      E.reboot();
+    }, 0);
   }
+  BOOT0_SLOT = slot;
 }

@@ -15,7 +15,7 @@ declare function clearTimeout(id: number): void;
 /** Clears RAM and timers and runs the boot files again (the clock and the Wi-Fi link stay). */
 declare function load(): void;
 /** `memory()` collects garbage first, then reports JsVars. */
-declare const process: { memory(gc?: boolean): { usage: number; total: number } };
+declare const process: { memory(gc?: boolean): { usage: number; total: number }; env: { MODULES: string } };
 declare const console: { log(msg: string): void };
 
 declare const E: {
