@@ -7,7 +7,7 @@ import { breakLines, MAX_LINE } from "../../build/lines";
 
 function tokens(code: string): string[] {
   const out: string[] = [];
-  for (const t of acorn.tokenizer(code, { ecmaVersion: "latest" })) out.push(t.type.label + ":" + String(t.value ?? ""));
+  for (const t of acorn.tokenizer(code, { ecmaVersion: "latest" })) out.push(t.type.label + ":" + String((t as unknown as { value?: unknown }).value ?? ""));
   return out;
 }
 
