@@ -8,6 +8,7 @@ import { Flash, PowerCut, storageModule } from "./storage";
 import { httpModule, newNetStats, type NetFaults, type NetStats, type DeviceLink } from "./http";
 import { Pins } from "./pins";
 import { nodeUses } from "./check";
+import { installQuirks } from "./quirks";
 import type { DhtSim } from "../sensor/sim";
 
 /** Thrown through device code when the device stops (sleep, reboot, power loss). */
@@ -304,7 +305,7 @@ export class Device {
     const setup = vm.runInContext(BOOTSTRAP, ctx) as (n: () => number, p: (i: number) => string, c: number) => void;
     setup(() => this.deviceNowMs(), (i) => "D" + i, 40);
     const CtxError = vm.runInContext("Error", ctx) as ErrorConstructor;
-    const ctxJSON = vm.runInContext("JSON", ctx) as JSON;
+    const realm = installQuirks(ctx);
     const err = (msg: string) => new CtxError(msg);
     const guard = () => {
       if (!l.alive) throw new Halt("device stopped");
@@ -375,7 +376,7 @@ export class Device {
         const n = String(name);
         if (modules[n]) return modules[n];
         if (n === "http") modules[n] = httpModule(link);
-        else if (n === "Storage") modules[n] = storageModule(this.flash, ctxJSON, guard);
+        else if (n === "Storage") modules[n] = storageModule(this.flash, realm, guard);
         else if (n === "Wifi") modules[n] = this.wifiModule(l);
         else throw err("Module " + n + " not found");
         return modules[n];

@@ -1,0 +1,29 @@
+// Behaviours of the real Espruino interpreter that V8 does not share and that change what the
+// firmware does, installed into each emulated device's vm context (never into Node's own
+// built-ins). Each is measured on the real interpreter; docs/espruino-quirks.md lists them.
+import * as vm from "node:vm";
+import { espruinoParse, type Realm } from "./espruino-json";
+
+/** Runs in the context: `split` with a separator 2+ chars longer than the string returns []. */
+const SPLIT = `(function () {
+  var split = String.prototype.split;
+  Object.defineProperty(String.prototype, "split", { writable: true, configurable: true, value: function (sep, limit) {
+    if (typeof sep === "string" && sep.length >= String(this).length + 2) return [];
+    return split.call(this, sep, limit);
+  } });
+})`;
+
+/** Objects, arrays and errors made inside `ctx`, for values handed to device code. */
+export function contextRealm(ctx: vm.Context): Realm {
+  return vm.runInContext("({ obj: function () { return {}; }, arr: function () { return []; }, syntaxError: function (m) { return new SyntaxError(m); } })", ctx) as Realm;
+}
+
+/** Installs the quirks into a fresh context; returns its realm (Storage.readJSON parses with it). */
+export function installQuirks(ctx: vm.Context): Realm {
+  (vm.runInContext(SPLIT, ctx) as () => void)();
+  const realm = contextRealm(ctx);
+  const json = vm.runInContext("JSON", ctx) as JSON;
+  // Espruino's JSON.parse: no reviver, lenient grammar, trailing text ignored
+  Object.defineProperty(json, "parse", { writable: true, configurable: true, value: (text: unknown) => espruinoParse(String(text), false, realm) });
+  return realm;
+}
