@@ -120,7 +120,7 @@ export function espruinoParse(text: string, liberal: boolean, realm: Realm = hos
     }
     if (isCh("-")) {
       next();
-      if (tok.t !== "num" && tok.t !== "int") return NaN;
+      if ((tok as Tok).t !== "num" && (tok as Tok).t !== "int") return NaN;
       const v = -(tok.v as number);
       next();
       return v;
@@ -135,7 +135,7 @@ export function espruinoParse(text: string, liberal: boolean, realm: Realm = hos
       const o = realm.obj();
       while (!isCh("}")) {
         let key: string;
-        if (tok.t === "str" || (liberal && (tok.t === "id" || tok.t === "int"))) key = String(tok.v);
+        if ((tok as Tok).t === "str" || (liberal && ((tok as Tok).t === "id" || (tok as Tok).t === "int"))) key = String(tok.v);
         else return fail("Got " + describe(tok) + " expected STRING");
         next();
         expect(":");

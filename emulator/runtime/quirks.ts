@@ -27,3 +27,21 @@ export function installQuirks(ctx: vm.Context): Realm {
   Object.defineProperty(json, "parse", { writable: true, configurable: true, value: (text: unknown) => espruinoParse(String(text), false, realm) });
   return realm;
 }
+
+/**
+ * For unit tests of device code that runs in Node: puts Espruino's `split` and `JSON.parse` in
+ * place of Node's own until the returned function is called (keep the span short and synchronous).
+ */
+export function asEspruino(): () => void {
+  const split = String.prototype.split;
+  const parse = JSON.parse;
+  Object.defineProperty(String.prototype, "split", { writable: true, configurable: true, value: function (this: string, sep: unknown, limit?: number) {
+    if (typeof sep === "string" && sep.length >= String(this).length + 2) return [];
+    return split.call(this, sep as string, limit);
+  } });
+  JSON.parse = (text: string) => espruinoParse(String(text), false) as never;
+  return () => {
+    Object.defineProperty(String.prototype, "split", { writable: true, configurable: true, value: split });
+    JSON.parse = parse;
+  };
+}
