@@ -71,15 +71,18 @@ trap 'rm -rf "$WORK"' EXIT
 # Check the credentials with the firmware's own rules (firmware/config.ts) and write the iot.json
 # to provision. Only the field name of an error is printed, never a value.
 METHOD="$(cd "$ROOT" && CREDS="$CREDS" OUT="$WORK/iot.json" "$TSX" -e '
-import { parseConfig } from "./firmware/config";
+import { parseConfig, configText } from "./firmware/config";
 import * as fs from "node:fs";
 let text: string;
-try { text = fs.readFileSync(process.env.CREDS as string, "utf8"); } catch (e) { console.error("cannot read credentials: " + (e as Error).message); process.exit(1); }
+// Bytes as the board reads them (its strings are byte strings): UTF-8 text stays UTF-8 bytes.
+try { text = fs.readFileSync(process.env.CREDS as string, "latin1"); } catch (e) { console.error("cannot read credentials: " + (e as Error).message); process.exit(1); }
 const r = parseConfig(text);
 if (!r.ok) { console.error("credentials " + r.error); process.exit(1); }
 if (r.config.deviceSecret.indexOf("REPLACE") >= 0 || r.config.productKey.indexOf("REPLACE") >= 0) { console.error("credentials still hold the placeholders of credentials.example.json"); process.exit(1); }
 for (const w of r.warnings) console.error("warning: credentials " + w);
-fs.writeFileSync(process.env.OUT as string, JSON.stringify(JSON.parse(text)));
+// Strict JSON (bare keys quoted, \u escapes as UTF-8 bytes), written back byte for byte.
+fs.writeFileSync(process.env.OUT as string, JSON.stringify(JSON.parse(configText(text))), "latin1");
+if (r.config.console) fs.writeFileSync(process.env.OUT + ".pw", r.config.console.password);
 console.log(r.config.signMethod);
 ')" || die "refusing to flash: fix $CREDS"
 
