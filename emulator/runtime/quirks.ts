@@ -4,13 +4,16 @@
 import * as vm from "node:vm";
 import { espruinoParse, type Realm } from "./espruino-json";
 
-/** Runs in the context: `split` with a separator 2+ chars longer than the string returns []. */
+/** Runs in the context: `split` with a separator 2+ chars longer than the string returns []; Math.round of negative halves. */
 const SPLIT = `(function () {
   var split = String.prototype.split;
   Object.defineProperty(String.prototype, "split", { writable: true, configurable: true, value: function (sep, limit) {
     if (typeof sep === "string" && sep.length >= String(this).length + 2) return [];
     return split.call(this, sep, limit);
   } });
+  // Math.round takes halves away from zero: Math.round(-2.5) is -3 (V8: -2)
+  var round = Math.round;
+  Math.round = function (x) { return x < 0 && x % 1 === -0.5 ? round(x) - 1 : round(x); };
 })`;
 
 /** Objects, arrays and errors made inside `ctx`, for values handed to device code. */
@@ -29,7 +32,7 @@ export function installQuirks(ctx: vm.Context): Realm {
 }
 
 /**
- * For unit tests of device code that runs in Node: puts Espruino's `split` and `JSON.parse` in
+ * For unit tests of device code that runs in Node: puts Espruino's `split`, `JSON.parse` and `Math.round` in
  * place of Node's own until the returned function is called (keep the span short and synchronous).
  */
 export function asEspruino(): () => void {
@@ -40,7 +43,10 @@ export function asEspruino(): () => void {
     return split.call(this, sep as string, limit);
   } });
   JSON.parse = (text: string) => espruinoParse(String(text), false) as never;
+  const round = Math.round;
+  Math.round = (x: number) => (x < 0 && x % 1 === -0.5 ? round(x) - 1 : round(x));
   return () => {
+    Math.round = round;
     Object.defineProperty(String.prototype, "split", { writable: true, configurable: true, value: split });
     JSON.parse = parse;
   };

@@ -51,6 +51,12 @@ describe("emulated Espruino quirks", function () {
       "Got ID:a expected STRING", true]);
   });
 
+  it("Math.round takes negative halves away from zero", async function () {
+    assert.deepEqual(await onDevice(`[Math.round(-2.5), Math.round(2.5), Math.round(-0.5), Math.round(-1.5), Math.round(-37.5), Math.round(-2.4), Math.round(-2.6)]`),
+      [-3, 3, -1, -2, -38, -2, -3]);
+    assert.equal(Math.round(-2.5), -2, "Node's Math untouched");
+  });
+
   it("the parser model on the host: the same rules outside a device", function () {
     assert.deepEqual(espruinoParse('{"code":0} <html>', false), { code: 0 });
     assert.deepEqual(espruinoParse("{productKey:'a1',interval:5,}", true), { productKey: "a1", interval: 5 });
