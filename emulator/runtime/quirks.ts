@@ -40,7 +40,7 @@ export function asEspruino(): () => void {
   const parse = JSON.parse;
   Object.defineProperty(String.prototype, "split", { writable: true, configurable: true, value: function (this: string, sep: unknown, limit?: number) {
     if (typeof sep === "string" && sep.length >= String(this).length + 2) return [];
-    return split.call(this, sep as string, limit);
+    return split.call(this, sep as never, limit);
   } });
   JSON.parse = (text: string) => espruinoParse(String(text), false) as never;
   const round = Math.round;
