@@ -57,7 +57,7 @@ function isObject(x: unknown): boolean {
 
 /** `o` has `k` itself: Espruino's JSON.parse makes a "__proto__" key the prototype, whose keys `in` sees too. */
 function has(o: Obj, k: string): boolean {
-  // eslint-disable-next-line no-prototype-builtins -- Espruino has no Object.prototype.hasOwnProperty; the instance form works
+  // Espruino has no Object.prototype.hasOwnProperty; the instance form works (and a "hasOwnProperty" key cannot shadow it)
   return ({}).hasOwnProperty.call(o, k);
 }
 

@@ -105,7 +105,6 @@ export function strictJson(s: string): boolean {
     if ((c == "}" || c == "]") && (want == 3 || first) && c == (top == "{" ? "}" : top && "]")) {
       open = open.substr(0, d - 1);
       want = 3;
-      first = false;
     } else if (want == 3) {
       if (c != "," || !d) return false;
       want = top == "{" ? 1 : 0;
