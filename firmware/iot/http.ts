@@ -125,7 +125,8 @@ export function strictJson(s: string): boolean {
       i = j;
       if (want == 1) {
         // no escapes in keys: "\u0063ode" is "code" too
-        if (text == "__proto__" || text.indexOf("\\") >= 0 || keys[d].indexOf("\n" + text + "\n") >= 0) return false;
+        // (the "\0" end: Espruino's indexOf also matches a needle that runs off the end, "\na\n".indexOf("\nb\n") is 2)
+        if (text == "__proto__" || text.indexOf("\\") >= 0 || (keys[d] + "\0").indexOf("\n" + text + "\n") >= 0) return false;
         keys[d] += text + "\n";
         code = d == 1 && text == "code";
         want = 2;

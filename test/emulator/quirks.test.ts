@@ -51,6 +51,14 @@ describe("emulated Espruino quirks", function () {
       "Got ID:a expected STRING", true]);
   });
 
+  it("indexOf and includes also match a needle that runs off the end of the string", async function () {
+    assert.deepEqual(await onDevice(`["abc".indexOf("cd"), "abc".indexOf("bcd"), "abc".indexOf("abcd"), "abc".indexOf("bd"), "abcabc".indexOf("cab"),
+      "ab".indexOf("abc"), "".indexOf("a"), "abc".lastIndexOf("cd"), "abc".includes("cd"), "hello world".indexOf("world!"), "a\\nb".indexOf("b\\n"),
+      "\\na\\n".indexOf("\\nm\\n"), "abc".indexOf("c", 1), "abcabc".indexOf("bc", 2)]`),
+    [2, 1, -1, -1, 2, -1, -1, -1, true, 6, 2, 2, 2, 4]);
+    assert.equal("abc".indexOf("cd"), -1, "Node's String untouched");
+  });
+
   it("Math.round takes negative halves away from zero", async function () {
     assert.deepEqual(await onDevice(`[Math.round(-2.5), Math.round(2.5), Math.round(-0.5), Math.round(-1.5), Math.round(-37.5), Math.round(-2.4), Math.round(-2.6)]`),
       [-3, 3, -1, -2, -38, -2, -3]);
