@@ -165,6 +165,22 @@ describe("firmware/config parseConfig", () => {
   });
 });
 
+describe("firmware/config console key (docs/console.md)", () => {
+  it("absent: no console; {password} of 12..64 printable chars: kept; anything else names the key", () => {
+    const off = parse(base);
+    assert.ok(off.ok);
+    assert.equal(off.config.console, undefined);
+    const on = parse({ ...base, console: { password: "abcdefghijkl" } });
+    assert.ok(on.ok);
+    assert.deepEqual(on.config.console, { password: "abcdefghijkl" });
+    assert.equal(errorOf({ ...base, console: { password: "abcdefghijk" } }), "iot.json: console.password must be 12..64 printable chars without '/' or spaces");
+    assert.equal(errorOf({ ...base, console: { password: "abcdef ghijklm" } }), "iot.json: console.password must be 12..64 printable chars without '/' or spaces");
+    assert.equal(errorOf({ ...base, console: {} }), "iot.json: console.password is missing");
+    assert.equal(errorOf({ ...base, console: "abcdefghijklmnop" }), "iot.json: console must be an object {password}");
+    assert.equal(errorOf({ ...base, wifi: "lab" }), "iot.json: wifi must be an object {ssid, password}");
+  });
+});
+
 describe("firmware/config on Espruino's JSON (docs/espruino-quirks.md)", () => {
   let restore: () => void = () => undefined;
   beforeEach(() => (restore = asEspruino()));
