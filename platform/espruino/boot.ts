@@ -97,12 +97,9 @@ function boot(): void {
   if (config.console) log.hide(config.console.password);
   for (let i = 0; i < parsed.warnings.length; i++) log("W", parsed.warnings[i]);
   log("I", "boot: " + config.productKey + "/" + config.deviceName + " every " + config.intervalSec + " s via " + config.endpoint);
-  let wifi: EspWifi | undefined;
-  try {
-    wifi = require("Wifi");
-  } catch {
-    wifi = undefined; // no Wifi module: Ethernet or the Linux build
-  }
+  // Only ESP32 builds have the Wifi module (not the Linux build). Asked for, not tried: a caught error
+  // carries a stack with each frame's whole source line, thousands of JsVars on a minified line.
+  const wifi: EspWifi | undefined = typeof ESP32 !== "undefined" ? require("Wifi") : undefined;
   const hal: Hal = {
     // Wi-Fi joins only when a request is made: a wake that posts nothing (batch mode, backoff) keeps the radio off.
     net: createNet(require("http"), timers, createWifi(wifi, config.wifi, timers, log)),
