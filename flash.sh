@@ -14,6 +14,7 @@ CREDS="$ROOT/credentials.json"
 DRY_RUN=""
 SKIP_BUILD=0
 UPDATE_KEY=""
+CONSOLE_PW_FILE=""
 
 usage() {
   cat <<EOF
@@ -32,6 +33,10 @@ to the board's Storage, then restarts the board into the new code.
   --dry-run FILE.js    write what would be sent to FILE.js instead of sending it (the file holds
                        the device secret: it is created readable by you only)
   --no-build           use the existing dist/firmware.js
+  --console-password-file FILE
+                       the password the board's console is locked with now (iot.json key
+                       console.password); default: console.password of the credentials file.
+                       flash.sh sends it before the upload when the console asks for it.
   --update-key FILE    OTA layout (docs/ota.md): the boot stage dist/boot0.js as
                        .boot0, the firmware in slot fw.a, FILE as ota.key; erases .bootcde and
                        any OTA state (fw.b, boot record, marks). Without it: plain .bootcde, no OTA.
@@ -52,6 +57,7 @@ while [ $# -gt 0 ]; do
     --credentials) CREDS="${2:-}"; [ -n "$CREDS" ] || die "--credentials needs a file"; shift 2 ;;
     --dry-run) DRY_RUN="${2:-}"; [ -n "$DRY_RUN" ] || die "--dry-run needs an output file"; shift 2 ;;
     --no-build) SKIP_BUILD=1; shift ;;
+    --console-password-file) CONSOLE_PW_FILE="${2:-}"; [ -f "$CONSOLE_PW_FILE" ] || die "--console-password-file needs an existing file"; shift 2 ;;
     --update-key) UPDATE_KEY="${2:-}"; [ -f "$UPDATE_KEY" ] || die "--update-key needs an existing key file (npm run release -- --gen-key)"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
@@ -71,15 +77,18 @@ trap 'rm -rf "$WORK"' EXIT
 # Check the credentials with the firmware's own rules (firmware/config.ts) and write the iot.json
 # to provision. Only the field name of an error is printed, never a value.
 METHOD="$(cd "$ROOT" && CREDS="$CREDS" OUT="$WORK/iot.json" "$TSX" -e '
-import { parseConfig } from "./firmware/config";
+import { parseConfig, configText } from "./firmware/config";
 import * as fs from "node:fs";
 let text: string;
-try { text = fs.readFileSync(process.env.CREDS as string, "utf8"); } catch (e) { console.error("cannot read credentials: " + (e as Error).message); process.exit(1); }
+// Bytes as the board reads them (its strings are byte strings): UTF-8 text stays UTF-8 bytes.
+try { text = fs.readFileSync(process.env.CREDS as string, "latin1"); } catch (e) { console.error("cannot read credentials: " + (e as Error).message); process.exit(1); }
 const r = parseConfig(text);
 if (!r.ok) { console.error("credentials " + r.error); process.exit(1); }
 if (r.config.deviceSecret.indexOf("REPLACE") >= 0 || r.config.productKey.indexOf("REPLACE") >= 0) { console.error("credentials still hold the placeholders of credentials.example.json"); process.exit(1); }
 for (const w of r.warnings) console.error("warning: credentials " + w);
-fs.writeFileSync(process.env.OUT as string, JSON.stringify(JSON.parse(text)));
+// Strict JSON (bare keys quoted, \u escapes as UTF-8 bytes), written back byte for byte.
+fs.writeFileSync(process.env.OUT as string, JSON.stringify(JSON.parse(configText(text))), "latin1");
+if (r.config.console) fs.writeFileSync(process.env.OUT + ".pw", r.config.console.password);
 console.log(r.config.signMethod);
 ')" || die "refusing to flash: fix $CREDS"
 
@@ -114,6 +123,12 @@ else
   # --no-ble: Bluetooth is never the transport here, and probing it needs a D-Bus system bus
   ARGS+=(-p "$PORT" -b "$BAUD" --no-ble)
   echo "flash.sh: uploading to $PORT at $BAUD baud"
+  # A console locked by the firmware (iot.json console.password) takes the password line first.
+  PW_FILE="$WORK/iot.json.pw"
+  [ -z "$CONSOLE_PW_FILE" ] || PW_FILE="$CONSOLE_PW_FILE"
+  PW=""
+  [ ! -f "$PW_FILE" ] || PW="$(tr -d '\r\n' <"$PW_FILE")"
+  (cd "$ROOT" && CONSOLE_PASSWORD="$PW" "$TSX" build/unlock-console.ts "$PORT" "$BAUD") || die "cannot use the console of $PORT (locked: give --console-password-file)"
 fi
 "$ESPRUINO" "${ARGS[@]}" "$UPLOAD"
 [ -z "$DRY_RUN" ] || [ -s "$DRY_RUN" ] || die "the espruino CLI wrote nothing to $DRY_RUN"

@@ -36,6 +36,8 @@ const MEANING: { [key: string]: string } = {
   wifi: "`{\"ssid\": \"...\", \"password\": \"...\"}`. Absent: the network is managed outside the app (Ethernet, the Linux build). The cycle starts at boot without waiting for Wi-Fi: the device joins only when its first request is due (a wake that sends nothing never turns the radio on; the request's timeout covers the join, after which it fails as `offline` and the reading stays queued), then reconnects on every drop, backing off 2 s, 4 s, ... up to 5 min",
   "wifi.ssid": "the network's name",
   "wifi.password": "may be empty or absent for an open network",
+  console: "`{\"password\": \"...\"}`. Absent: the Telnet console is turned off at every boot. Present: Telnet on, and every console (USB serial too) locked with the password (see [Console](console.md))",
+  "console.password": "the console password, at least 12 characters",
 };
 
 /** One key; `errors` are markdown: the error texts in code spans, with any note after them. */
@@ -93,7 +95,10 @@ export function renderConfigReference(): string {
   top.push(segRow);
   const wifiError = errorOf(JSON.stringify(Object.assign({ wifi: 5 }, MINIMAL))).replace(/^iot\.json: /, "");
   top.push({ key: "wifi", dflt: "absent", errors: [md(wifiError)] });
-  const all = top.concat(rows(configTable({}, 1), "wifi.", configTable({}, 1)));
+  let all = top.concat(rows(configTable({}, "wifi"), "wifi.", configTable({}, "wifi")));
+  const consoleError = errorOf(JSON.stringify(Object.assign({ console: 5 }, MINIMAL))).replace(/^iot\.json: /, "");
+  all.push({ key: "console", dflt: "absent", errors: [md(consoleError)] });
+  all = all.concat(rows(configTable({}, "console"), "console.", configTable({}, "console")));
 
   // signMethod: a method the build leaves out. The build sets SIGN_<METHOD> false; set it here
   // the same way for one call of the device's check.

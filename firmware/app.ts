@@ -4,7 +4,7 @@
 import type { Hal, Store, Clock } from "../platform/hal";
 import type { DeviceConfig } from "./config";
 import { createIotClient, IotClient } from "./iot/client";
-import { eventPost, Props, topics } from "./iot/alink";
+import { eventPost, floatText, Props, topics } from "./iot/alink";
 import { createDht22 } from "../sensors/driver";
 import { chain, createHealth, modelRange, rateCheck, RateState } from "../sensors/validate";
 import { openQueue, Queue, QueueHealth, QueueRecord } from "./queue";
@@ -223,7 +223,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
         });
         return;
       }
-      log("I", "reading " + r.temperature.toFixed(1) + " C " + r.humidity.toFixed(1) + " %RH");
+      log("I", "reading " + floatText(r.temperature) + " C " + floatText(r.humidity) + " %RH");
       // Into flash first: from here on a reboot or power loss cannot lose it.
       const rec = queue.push({ temperature: r.temperature, humidity: r.humidity });
       if (!rec) log("E", "queue: reading not stored (Storage full or failing)");

@@ -38,6 +38,8 @@ export interface DeviceConfig {
   otaChunkBytes: number;
   /** Boots a new script gets to publish successfully before the boot stage rolls it back. */
   otaTrialBoots: number;
+  /** Absent: the Telnet console is off. Present: on, and the console (serial too) locked with this password. */
+  console?: { password: string };
 }
 
 export type ConfigResult = { ok: true; config: DeviceConfig; warnings: string[] } | { ok: false; error: string };
@@ -51,6 +53,12 @@ type Obj = { [k: string]: unknown };
 
 function isObject(x: unknown): boolean {
   return x instanceof Object && !(x instanceof Array);
+}
+
+/** `o` has `k` itself: Espruino's JSON.parse makes a "__proto__" key the prototype, whose keys `in` sees too. */
+function has(o: Obj, k: string): boolean {
+  // Espruino has no Object.prototype.hasOwnProperty; the instance form works (and a "hasOwnProperty" key cannot shadow it)
+  return ({}).hasOwnProperty.call(o, k);
 }
 
 function isText(v: unknown, lo: number, hi: number): boolean {
@@ -97,18 +105,19 @@ function isEndpoint(url: unknown): boolean {
 const topicName: Check = (v) => (topicSafe(v) ? "" : "1..64 printable chars without '/' or spaces");
 
 /**
- * The keys of `iot.json`, flat: key, default, check (an undefined default = required). `part` 0 (or
- * absent) is the top level (`o` = the given object: the clientId default is made from it), 1 the keys of
- * `wifi`; any other `part` is the queue budget, already checked (whole, at least 1024), and the
- * table is the one of the segment size, whose default and range follow it.
+ * The keys of `iot.json`, flat: key, default, check (an undefined default = required). `part` absent
+ * is the top level (`o` = the given object: the clientId default is made from it), "wifi" and
+ * "console" the keys of those objects; a number is the queue budget, already checked (whole, at
+ * least 1024), and the table is the one of the segment size, whose default and range follow it.
  * Exported for the generator of the config reference (build/config-doc.ts).
  */
-export function configTable(o: Obj, part?: number): unknown[] {
+export function configTable(o: Obj, part?: number | string): unknown[] {
+  if (part === "console") return ["password", undefined, (v: unknown) => (topicSafe(v) && (v as string).length >= 12 ? "" : "12..64 printable chars without '/' or spaces")];
   return part
-    ? part > 1
+    ? part !== "wifi"
       // A segment is at most half of the budget (eviction must free room), by default a quarter up
       // to 2 KB. The budget is a whole number, so >> is Math.floor of the quotient.
-      ? ["queueSegmentBytes", Math.min(2048, part >> 2), whole(256, part >> 1)]
+      ? ["queueSegmentBytes", Math.min(2048, (part as number) >> 2), whole(256, (part as number) >> 1)]
       : ["ssid", "", chars(1, 32), "password", "", chars(0, 64)]
     : [
       "productKey", undefined, topicName,
@@ -138,12 +147,12 @@ export function configTable(o: Obj, part?: number): unknown[] {
  * Copies the keys of `configTable(o, part)` from `o`, or their defaults, into `c`; returns
  * "<key> ..." for the first bad one, or "".
  */
-function checkKeys(o: Obj, c: Obj, part?: number): string {
+function checkKeys(o: Obj, c: Obj, part?: number | string): string {
   const table = configTable(o, part);
   for (let i = 0; i < table.length; i += 3) {
     const k = table[i] as string;
-    // JSON has no undefined: a key that is in `o` was given.
-    const v = (c[k] = k in o ? o[k] : table[i + 1]);
+    // JSON has no undefined: a key that `o` has was given.
+    const v = (c[k] = has(o, k) ? o[k] : table[i + 1]);
     if (v === undefined) return k + " is missing";
     const expected = (table[i + 2] as Check)(v);
     if (expected) return k + " must be " + expected;
@@ -155,11 +164,59 @@ function checkKeys(o: Obj, c: Obj, part?: number): string {
 function check(o: Obj, c: Obj): string {
   // The segment table follows the budget, known once the top level has passed.
   let error = checkKeys(o, c) || checkKeys(o, c, c.queueBudgetBytes as number);
-  const w = o.wifi;
-  if (error || w === undefined) return error;
-  if (!isObject(w)) return "wifi must be an object {ssid, password}";
-  error = checkKeys(w as Obj, (c.wifi = {}), 1);
-  return error && "wifi." + error;
+  // Optional objects: absent = feature off (no Wi-Fi management; Telnet console off).
+  const subs = ["wifi", "{ssid, password}", "console", "{password}"];
+  for (let i = 0; !error && i < subs.length; i += 2) {
+    const k = subs[i];
+    const w = o[k];
+    if (!has(o, k)) continue;
+    error = isObject(w) ? checkKeys(w as Obj, (c[k] = {}), k) : "must be an object " + subs[i + 1];
+    error = error && k + (isObject(w) ? "." : " ") + error;
+  }
+  return error;
+}
+
+/** A char of a bare word: a key, a number, true/false/null (no RegExp: Espruino's is minimal). */
+function wordChar(c: string): boolean {
+  return (c >= "0" && c <= "9") || c.toUpperCase() != c.toLowerCase() || c == "_" || c == "$";
+}
+
+/**
+ * iot.json text as strict JSON, so that the notation a person may use on the console parses on
+ * every engine: bare keys (Storage.writeJSON writes `{productKey:"a1"}`) get quotes, and `\uXXXX`
+ * escapes beyond ASCII become their UTF-8 bytes (an ESP32 keeps only the low byte of the code:
+ * `\u4e2d` would read as "-"; Python's json.dump writes such escapes by default).
+ */
+export function configText(t: string): string {
+  let out = "";
+  let q = "";
+  for (let i = 0; i < t.length; i++) {
+    let c = t.charAt(i);
+    if (q) {
+      if (c == q) q = "";
+      else if (c == "\\") {
+        const u = t.charAt(i + 1) == "u" ? parseInt(t.substr(i + 2, 4), 16) : 0;
+        if (u > 127) {
+          i += 5;
+          // UTF-8: a lead byte (110xxxxx or 1110xxxx), then 1 or 2 bytes of 6 bits. Surrogate pairs
+          // (emoji) are not joined here; flash.sh writes every character as UTF-8 already.
+          const n = u < 2048 ? 1 : 2;
+          c = String.fromCharCode(((0xff00 >> (n + 1)) & 255) | (u >> (6 * n)));
+          for (let k = n - 1; k >= 0; k--) c += String.fromCharCode(128 | ((u >> (6 * k)) & 63));
+        } else c += t.charAt(++i);
+      }
+    } else if (c == '"' || c == "'") q = c;
+    else if (wordChar(c)) {
+      let j = i;
+      while (wordChar(t.charAt(j + 1))) j++;
+      c = t.substr(i, j - i + 1);
+      // a number stays as it is; a word other than true/false/null is a bare key
+      if (!(c >= "0" && c < ":") && c != "true" && c != "false" && c != "null") c = '"' + c + '"';
+      i = j;
+    }
+    out += c;
+  }
+  return out;
 }
 
 /** Parses `iot.json` text; an error names the first bad key and what it expects. */
@@ -168,20 +225,21 @@ export function parseConfig(text: string | undefined): ConfigResult {
   let error = "missing (provision it with flash.sh)";
   if (text) {
     try {
-      o = JSON.parse(text);
+      o = JSON.parse(configText(text));
       error = "";
     } catch {
       error = "not valid JSON";
     }
   }
   const c: Obj = {};
-  error = error || (isObject(o) ? check(o as Obj, c) : "not a JSON object");
+  let n = 0;
+  // Espruino's for-in also lists a repeated key twice and the keys of a "__proto__" object (Object.keys
+  // lists neither); V8 keeps "__proto__" as a plain key. Either way the config is ambiguous: refused.
+  for (const k in o as Obj) n += k == "__proto__" ? 99 : 1;
+  error = error || (!isObject(o) ? "not a JSON object" : n != Object.keys(o as Obj).length ? "a key is repeated or is __proto__" : check(o as Obj, c));
   if (error) return { ok: false, error: "iot.json: " + error };
   const warnings: string[] = [];
-  // Every known key is in `c` now (wifi only when given): the others are typos or stale keys. `c` is
-  // our own object with only table keys, so its hasOwnProperty is the real one; Espruino has no
-  // Object.prototype.hasOwnProperty.call.
-  // eslint-disable-next-line no-prototype-builtins
-  for (const k in o as Obj) if (!c.hasOwnProperty(k)) warnings.push("iot.json: unknown key " + k + " ignored");
+  // Every known key is in `c` now (wifi and console only when given): the others are typos or stale keys.
+  for (const k in o as Obj) if (!has(c, k)) warnings.push("iot.json: unknown key " + k + " ignored");
   return { ok: true, config: c as unknown as DeviceConfig, warnings: warnings };
 }

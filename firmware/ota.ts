@@ -5,6 +5,7 @@ import type { Hal, HttpResponse, NetError } from "../platform/hal";
 import { createSha1 } from "./crypto/sha1";
 import { hmacHex, signMethodBuilt } from "./crypto/hmac";
 import { otaInform, otaProgress, topics } from "./iot/alink";
+import { strictJson } from "./iot/http";
 import { BOOT_STAGE, OK_MARK, ROLLED_BACK, SLOTS, readBootRecord, writeBootRecord } from "./ota-slots";
 
 declare const FW_VERSION: string;
@@ -85,6 +86,8 @@ export function versionNewer(a: string, b: string): boolean {
 export function parseManifest(text: string): { ok: true; manifest: OtaManifest } | { ok: false; error: string } {
   let m: OtaManifest;
   try {
+    // strict JSON, read the same by every engine (Espruino's JSON.parse is lenient: http.ts strictJson)
+    if (!strictJson(text)) throw 0;
     m = JSON.parse(text);
   } catch {
     return { ok: false, error: "manifest: not JSON" };

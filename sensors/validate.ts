@@ -79,7 +79,8 @@ export function median(values: number[]): number {
   });
   const m = s.length >> 1;
   const v = s.length & 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-  return Math.round(v * 10) / 10;
+  // halves away from zero on every engine (Espruino's Math.round(-37.5) is -38, V8's -37)
+  return (v < 0 ? -1 : 1) * Math.round(Math.abs(v) * 10) / 10;
 }
 
 /**

@@ -1,7 +1,9 @@
 // The emulated Espruino telnet console: a TCP port that takes JavaScript lines like Espruino's REPL
 // (Ctrl-C, \x10 echo-off lines, statements spanning lines until they parse) and runs them in the
 // emulated device, so that the espruino CLI (`flash.sh --port tcp://host:port`) works against it.
-// Like the board's, it has no authentication: it listens on loopback unless told otherwise.
+// Like the board's: off once the script calls TelnetServer.setOptions({mode: "off"}) (connections are
+// refused, clients dropped); after E.setPassword + E.lockConsole a client's lines are password
+// attempts (no echo, "password>" prompt) until one matches. It listens on loopback unless told otherwise.
 import * as net from "node:net";
 import * as vm from "node:vm";
 import type { Device } from "./device";
@@ -36,8 +38,16 @@ function incomplete(code: string): boolean {
 
 export function startConsole(device: Device, port = 0, host = "127.0.0.1"): Promise<Console> {
   const sockets = new Set<net.Socket>();
+  device.onTelnetMode = (mode) => {
+    if (mode === "off") for (const s of sockets) s.destroy();
+  };
   const server = net.createServer((sock) => {
+    if (device.telnetMode === "off") {
+      sock.destroy();
+      return;
+    }
     sockets.add(sock);
+    let lastCr = false;
     let pending = "";
     let echoOff = false;
     let escape = false;
@@ -52,6 +62,21 @@ export function startConsole(device: Device, port = 0, host = "127.0.0.1"): Prom
     sock.on("data", (d: Buffer) => {
       const text = d.toString("latin1");
       for (const ch of text) {
+        if (device.consoleLocked) {
+          // Espruino's locked console: every char goes into the password line, Enter checks it
+          const enter = ch === "\r" || (ch === "\n" && !lastCr);
+          lastCr = ch === "\r";
+          if (ch === "\n" && !enter) continue;
+          if (!enter) {
+            pending += ch;
+            continue;
+          }
+          const ok = device.unlockConsole(pending);
+          pending = "";
+          out(ok ? "\n  Logged in.\n>" : "\n  Invalid password\npassword>");
+          continue;
+        }
+        lastCr = ch === "\r";
         // ANSI sequences: the CLI sends ESC [ n d before RAM uploads (line numbers for debugging)
         if (escape) {
           escape = /[A-Za-z~]/.test(ch) && ch !== "[" ? false : escape;
@@ -98,7 +123,7 @@ export function startConsole(device: Device, port = 0, host = "127.0.0.1"): Prom
       }
     });
     sock.on("error", () => sock.destroy());
-    out("Espruino 2v29 (emulated) telnet console\n>");
+    out("Espruino 2v29 (emulated) telnet console\n" + (device.consoleLocked ? "password>" : ">"));
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);

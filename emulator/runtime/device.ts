@@ -8,6 +8,7 @@ import { Flash, PowerCut, storageModule } from "./storage";
 import { httpModule, newNetStats, type NetFaults, type NetStats, type DeviceLink } from "./http";
 import { Pins } from "./pins";
 import { nodeUses } from "./check";
+import { installQuirks } from "./quirks";
 import type { DhtSim } from "../sensor/sim";
 
 /** Thrown through device code when the device stops (sleep, reboot, power loss). */
@@ -178,6 +179,20 @@ export class Device {
   /** Where console output also goes (the emulated telnet console), raw with \r\n. */
   consoleOut: ((text: string) => void) | null = null;
 
+  /** TelnetServer.setOptions({mode}): "on" at every boot until the script turns it off. */
+  telnetMode: "on" | "off" = "on";
+  /** Called when the script changes the Telnet mode (the console server drops its clients on "off"). */
+  onTelnetMode: ((mode: "on" | "off") => void) | null = null;
+  /** E.setPassword's password (RAM: gone at every boot) and E.lockConsole's lock. */
+  private consolePassword = "";
+  consoleLocked = false;
+
+  /** A line typed at a locked console: the password unlocks every console (Espruino's jsinteractive). */
+  unlockConsole(line: string): boolean {
+    if (this.consoleLocked && this.consolePassword && line === this.consolePassword) this.consoleLocked = false;
+    return !this.consoleLocked;
+  }
+
   /** Runs console input in the running context like Espruino's REPL; the value, or the thrown error. */
   repl(code: string): { ok: true; value: unknown } | { ok: false; error: string } {
     const l = this.life;
@@ -274,6 +289,10 @@ export class Device {
       if (w === "auto") this.autoConnect(l, 2000);
     }
     this.event("boot", cause);
+    // RAM is new: no password, no lock; the Telnet server is on again (load() keeps its mode)
+    this.consolePassword = "";
+    this.consoleLocked = false;
+    if (cause !== "load") this.setTelnet("on");
     const ctx = this.makeContext(l);
     l.ctx = ctx;
     // reset() passes "": a fresh interpreter that runs no boot file
@@ -296,6 +315,13 @@ export class Device {
     if (l.alive) for (const h of l.eHandlers.init || []) this.invoke(h);
   }
 
+  private setTelnet(mode: "on" | "off"): void {
+    if (mode === this.telnetMode) return;
+    this.telnetMode = mode;
+    this.event("telnet", mode);
+    if (this.onTelnetMode) this.onTelnetMode(mode);
+  }
+
   // ---- the context
 
   private makeContext(l: Life): vm.Context {
@@ -304,7 +330,7 @@ export class Device {
     const setup = vm.runInContext(BOOTSTRAP, ctx) as (n: () => number, p: (i: number) => string, c: number) => void;
     setup(() => this.deviceNowMs(), (i) => "D" + i, 40);
     const CtxError = vm.runInContext("Error", ctx) as ErrorConstructor;
-    const ctxJSON = vm.runInContext("JSON", ctx) as JSON;
+    const realm = installQuirks(ctx);
     const err = (msg: string) => new CtxError(msg);
     const guard = () => {
       if (!l.alive) throw new Halt("device stopped");
@@ -375,8 +401,15 @@ export class Device {
         const n = String(name);
         if (modules[n]) return modules[n];
         if (n === "http") modules[n] = httpModule(link);
-        else if (n === "Storage") modules[n] = storageModule(this.flash, ctxJSON, guard);
+        else if (n === "Storage") modules[n] = storageModule(this.flash, realm, guard);
         else if (n === "Wifi") modules[n] = this.wifiModule(l);
+        else if (n === "TelnetServer")
+          modules[n] = {
+            setOptions: (o: unknown) => {
+              const m = o && typeof o === "object" ? (o as { mode?: unknown }).mode : undefined;
+              if (m === "on" || m === "off") this.setTelnet(m);
+            },
+          };
         else throw err("Module " + n + " not found");
         return modules[n];
       },
@@ -452,6 +485,13 @@ export class Device {
         },
         on: (evt: unknown, fn: unknown) => {
           (l.eHandlers[String(evt)] = l.eHandlers[String(evt)] || []).push(fn);
+        },
+        setPassword: (pw?: unknown) => {
+          this.consolePassword = pw === undefined ? "" : String(pw);
+          if (!this.consolePassword) this.consoleLocked = false;
+        },
+        lockConsole: () => {
+          if (this.consolePassword) this.consoleLocked = true;
         },
         getErrorFlags: () => [],
         hwRand: () => (Math.random() * 4294967296) | 0,

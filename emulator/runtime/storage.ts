@@ -3,6 +3,7 @@
 // rewrites leave trash until compact, StorageFile chunks, 0xFF ends a StorageFile).
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { espruinoParse, writeJsonText, type Realm } from "./espruino-json";
 
 /** Bytes per StorageFile chunk (a 4 KB flash page minus Espruino's header). */
 export const STORAGEFILE_CHUNK = 4064;
@@ -207,8 +208,8 @@ export function toBytes(v: unknown): Buffer {
   return toBytes(String(v));
 }
 
-/** Espruino's `require("Storage")` object, bound to one flash. `rt` supplies the context's JSON. */
-export function storageModule(flash: Flash, ctxJSON: JSON, guard: () => void): object {
+/** Espruino's `require("Storage")` object, bound to one flash; `realm` makes readJSON's objects. */
+export function storageModule(flash: Flash, realm: Realm, guard: () => void): object {
   const latin1 = (b: Buffer) => b.toString("latin1");
   function StorageFile(this: Record<string, unknown>, name: string, mode: string) {
     checkName(name, 27);
@@ -261,7 +262,8 @@ export function storageModule(flash: Flash, ctxJSON: JSON, guard: () => void): o
       const b = flash.get(name);
       if (!b) return undefined;
       try {
-        return ctxJSON.parse(latin1(b));
+        // Espruino's liberal parser: also the bare keys writeJSON writes
+        return espruinoParse(latin1(b), true, realm);
       } catch (e) {
         if (noExceptions) return undefined;
         throw e;
@@ -279,7 +281,8 @@ export function storageModule(flash: Flash, ctxJSON: JSON, guard: () => void): o
     },
     writeJSON(name: string, data: unknown) {
       guard();
-      return flash.write(name, toBytes(ctxJSON.stringify(data)));
+      // Espruino's own notation, keys unquoted: JSON.parse refuses it, readJSON reads it
+      return flash.write(name, toBytes(writeJsonText(data) ?? ""));
     },
     erase(name: string) {
       guard();

@@ -22,9 +22,14 @@ function str(s: string): string {
   return out;
 }
 
-/** FLOAT text at the sensor's 0.1 resolution, always with a decimal point; "" when not finite. */
+/**
+ * FLOAT text at the sensor's 0.1 resolution, always with a decimal point; "" when not finite. Built
+ * from whole tenths, halves away from zero: Espruino's Math.round(-2.5) is -3 (V8: -2) and its
+ * toFixed rounds differently ((2.45).toFixed(1) is "2.4"), so the same reading gives the same text.
+ */
 export function floatText(v: number): string {
-  return v === v && v !== Infinity && v !== -Infinity ? (Math.round(v * 10) / 10).toFixed(1) : "";
+  const t = Math.round(Math.abs(v) * 10);
+  return v === v && t !== Infinity ? (v < 0 && t ? "-" : "") + Math.floor(t / 10) + "." + (t % 10) : "";
 }
 
 function valueText(v: number | string): string {

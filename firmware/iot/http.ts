@@ -70,6 +70,96 @@ export function messageIdOf(text: string): string | undefined {
   return j > i && j - i <= 20 ? text.substr(i, j - i) : undefined;
 }
 
+function isHex(c: string): boolean {
+  return c != "" && "0123456789abcdefABCDEF".indexOf(c) >= 0;
+}
+
+/** The index after the digits of `w` from `k` (at least one), or -1. */
+function digitsEnd(w: string, k: number): number {
+  const i = k;
+  while (w.charAt(k) >= "0" && w.charAt(k) <= "9") k++;
+  return k > i ? k : -1;
+}
+
+/**
+ * Whether a reply body is one strict JSON value (RFC 8259) that every engine reads the same:
+ * Espruino's JSON.parse also takes trailing text, trailing commas, comments, single quotes, hex and
+ * octal, keeps the first of repeated keys, makes "__proto__" the prototype, wraps integers above
+ * 2^63 and keeps the low byte of \uXXXX (docs/espruino-quirks.md). So: nothing after the value, no
+ * repeated key in an object, no "__proto__" key, no \u escape above 0xFF, at most 8 levels, and a
+ * top-level "code" that is a number must be written as a whole number below 10^6.
+ */
+export function strictJson(s: string): boolean {
+  // open containers ("{" / "["); keys seen per open object; what comes next:
+  // 0 a value, 1 a key, 2 ":", 3 "," or a closer; `first`: right after an opener (a closer may come)
+  let open = "";
+  const keys: string[] = [];
+  let want = 0;
+  let first = false;
+  let code = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charAt(i);
+    if (" \t\r\n".indexOf(c) >= 0) continue;
+    const d = open.length;
+    const top = open.charAt(d - 1);
+    if ((c == "}" || c == "]") && (want == 3 || first) && c == (top == "{" ? "}" : top && "]")) {
+      open = open.substr(0, d - 1);
+      want = 3;
+    } else if (want == 3) {
+      if (c != "," || !d) return false;
+      want = top == "{" ? 1 : 0;
+    } else if (want == 2) {
+      if (c != ":") return false;
+      want = 0;
+    } else if (c == '"') {
+      let j = i + 1;
+      for (; s.charAt(j) != '"'; j++) {
+        const e = s.charAt(j);
+        if (j >= s.length || e < " ") return false;
+        if (e == "\\") {
+          const x = s.charAt(++j);
+          if ('"\\/bfnrtu'.indexOf(x) < 0 || (x == "u" && (s.substr(j + 1, 2) != "00" || !isHex(s.charAt(j + 3)) || !isHex(s.charAt(j + 4))))) return false;
+        }
+      }
+      const text = s.substring(i + 1, j);
+      i = j;
+      if (want == 1) {
+        // no escapes in keys: "\u0063ode" is "code" too
+        // (the "\0" end: Espruino's indexOf also matches a needle that runs off the end, "\na\n".indexOf("\nb\n") is 2)
+        if (text == "__proto__" || text.indexOf("\\") >= 0 || (keys[d] + "\0").indexOf("\n" + text + "\n") >= 0) return false;
+        keys[d] += text + "\n";
+        code = d == 1 && text == "code";
+        want = 2;
+      } else want = 3;
+    } else if (want == 1) {
+      return false;
+    } else if (c == "{" || c == "[") {
+      open += c;
+      keys[d + 1] = "\n";
+      want = c == "{" ? 1 : 0;
+      first = true;
+      if (d > 7) return false;
+      continue;
+    } else {
+      let j = i;
+      while (j < s.length && "+-.0123456789eEtrufalsn".indexOf(s.charAt(j)) >= 0) j++;
+      const w = s.substring(i, j);
+      i = j - 1;
+      const neg = w.charAt(0) == "-" ? 1 : 0;
+      let k = digitsEnd(w, neg);
+      if (k - neg > 1 && w.charAt(neg) == "0") k = -1; // a leading zero (octal on Espruino)
+      if (k > 0 && w.charAt(k) == ".") k = digitsEnd(w, k + 1);
+      if (k > 0 && (w.charAt(k) == "e" || w.charAt(k) == "E")) k = digitsEnd(w, k + ("+-".indexOf(w.charAt(k + 1)) < 0 ? 1 : 2));
+      // one number, or a literal; a top-level code is a whole number below 10^6 (no 64-bit wrap)
+      if (k == w.length ? code && (w != String(+w) || w.length > 6) : w != "true" && w != "false" && w != "null") return false;
+      want = 3;
+    }
+    first = false;
+    code = code && want != 3;
+  }
+  return want == 3 && !open;
+}
+
 /**
  * Reduces a transport result to a Reply. Success needs a 2xx status AND JSON `code` 0 (and, when
  * `wantToken`, a token that is safe to put in a header). A platform code from a non-2xx reply is
@@ -86,8 +176,8 @@ export function parseReply(err: NetError | null, res: HttpResponse | null, wantT
   const ok2xx = status >= 200 && status < 300;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let j: any = null;
-  // A real reply nests two levels; refuse deep nesting before the engine's recursive parser sees it.
-  if (!res.truncated && body.split("{").length + body.split("[").length < 20) {
+  // Strict JSON only (also caps the nesting before the engine's recursive parser sees it).
+  if (!res.truncated && strictJson(body)) {
     try { j = JSON.parse(body); } catch { j = null; }
   }
   const code = j && typeof j === "object" && typeof j.code === "number" && j.code >= 0 && j.code < 1e6 && j.code === Math.floor(j.code) ? j.code : NaN;

@@ -56,10 +56,27 @@ function print(line: string): void {
   console.log(line);
 }
 
+/**
+ * The Telnet console is off unless iot.json has `console: {password}`; then it is on and every
+ * console (serial too) is locked with that password. A bad iot.json leaves Telnet off.
+ */
+function consoleSetup(c: { password: string } | undefined): void {
+  try {
+    require("TelnetServer").setOptions({ mode: c ? "on" : "off" });
+  } catch {
+    // no TelnetServer module (a build without networking)
+  }
+  if (c) {
+    E.setPassword(c.password);
+    E.lockConsole();
+  }
+}
+
 function boot(): void {
   // Waking from the first part of a long, split sleep: go straight back to sleep.
   if (resumeSleep(esp, power, store)) return;
   const parsed = parseConfig(storage.read(CONFIG_FILE));
+  consoleSetup(parsed.ok ? parsed.config.console : undefined);
   if (!parsed.ok) {
     // No posting with a bad config: one clear line, and the console stays free for re-provisioning.
     print("E " + parsed.error);
@@ -77,6 +94,7 @@ function boot(): void {
   if (early && power.deepSleep(early)) return;
   const log = createLog(print, clock.uptimeMs, config.logLevel);
   log.hide(config.deviceSecret);
+  if (config.console) log.hide(config.console.password);
   for (let i = 0; i < parsed.warnings.length; i++) log("W", parsed.warnings[i]);
   log("I", "boot: " + config.productKey + "/" + config.deviceName + " every " + config.intervalSec + " s via " + config.endpoint);
   // No Wifi module on Ethernet boards and the Linux build. Asked of the module list, not by a caught

@@ -5,6 +5,7 @@
 declare function require(name: "http"): import("./net").EspHttp;
 declare function require(name: "Storage"): import("./store").EspStorage;
 declare function require(name: "Wifi"): import("./wifi").EspWifi;
+declare function require(name: "TelnetServer"): { setOptions(o: { mode: string }): void };
 declare function require(name: string): unknown;
 
 /** Seconds since 1970 (fractional), or since boot until set. */
@@ -23,6 +24,10 @@ declare const E: {
   kickWatchdog(): void;
   reboot(): void;
   on(event: "init", fn: () => void): void;
+  /** Console password (kept in RAM: set at every boot). */
+  setPassword(pw: string): void;
+  /** Locks every console (serial and Telnet) until the password line is entered. */
+  lockConsole(): void;
 };
 
 /** Only on ESP32 builds. */

@@ -18,7 +18,9 @@ export function createLog(print: (line: string) => void, uptimeMs: () => number,
   const secrets: string[] = [];
   const log = function (level: string, msg: string) {
     if (LEVELS.indexOf(level) > max) return;
-    for (let i = 0; i < secrets.length; i++) msg = msg.split(secrets[i]).join("***");
+    // indexOf first: Espruino's split returns [] when the separator is 2+ chars longer than the
+    // string, so split/join alone blanked every short line.
+    for (let i = 0; i < secrets.length; i++) if (msg.indexOf(secrets[i]) >= 0) msg = msg.split(secrets[i]).join("***");
     print(level + " " + (uptimeMs() / 1000).toFixed(3) + " " + msg);
   } as EspLog;
   log.hide = function (secret) {

@@ -1,6 +1,7 @@
 // iot.json parsing: defaults, every field's check, and errors that name the field.
 import { strict as assert } from "node:assert";
 import { parseConfig, DEFAULT_ENDPOINT } from "../../firmware/config";
+import { asEspruino } from "../../emulator/runtime/quirks";
 
 const base = { productKey: "a1pk", deviceName: "dev1", deviceSecret: "secretsecret" };
 function parse(o: object) {
@@ -163,3 +164,53 @@ describe("firmware/config parseConfig", () => {
     assert.deepEqual(r.warnings, ["iot.json: unknown key intervalsec ignored"]);
   });
 });
+
+describe("firmware/config console key (docs/console.md)", () => {
+  it("absent: no console; {password} of 12..64 printable chars: kept; anything else names the key", () => {
+    const off = parse(base);
+    assert.ok(off.ok);
+    assert.equal(off.config.console, undefined);
+    const on = parse({ ...base, console: { password: "abcdefghijkl" } });
+    assert.ok(on.ok);
+    assert.deepEqual(on.config.console, { password: "abcdefghijkl" });
+    assert.equal(errorOf({ ...base, console: { password: "abcdefghijk" } }), "iot.json: console.password must be 12..64 printable chars without '/' or spaces");
+    assert.equal(errorOf({ ...base, console: { password: "abcdef ghijklm" } }), "iot.json: console.password must be 12..64 printable chars without '/' or spaces");
+    assert.equal(errorOf({ ...base, console: {} }), "iot.json: console.password is missing");
+    assert.equal(errorOf({ ...base, console: "abcdefghijklmnop" }), "iot.json: console must be an object {password}");
+    assert.equal(errorOf({ ...base, wifi: "lab" }), "iot.json: wifi must be an object {ssid, password}");
+  });
+});
+
+describe("firmware/config on Espruino's JSON (docs/espruino-quirks.md)", () => {
+  let restore: () => void = () => undefined;
+  beforeEach(() => (restore = asEspruino()));
+  afterEach(() => restore());
+
+  it("reads the bare-key notation Storage.writeJSON writes (JSON.parse alone refuses it)", () => {
+    const r = parseConfig('{productKey:"a1pk",deviceName:"dev1",deviceSecret:"secretsecret",intervalSec:300,wifi:{ssid:"lab",password:"pw"},deepSleep:false}');
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.equal(r.config.intervalSec, 300);
+    assert.equal(r.config.deepSleep, false);
+    assert.deepEqual(r.config.wifi, { ssid: "lab", password: "pw" });
+    assert.deepEqual(r.warnings, []);
+  });
+
+  it("turns \\u escapes beyond ASCII into UTF-8 bytes (an ESP32 kept only the low byte: \\u4e2d read as '-')", () => {
+    const r = parseConfig(JSON.stringify({ ...base, wifi: { ssid: "x", password: "p" } }).replace('"x"', '"\\u4e2d\\u6587 caf\\u00e9"'));
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.equal(Buffer.from(r.config.wifi!.ssid, "latin1").toString("utf8"), "中文 café");
+  });
+
+  it("refuses a __proto__ key, whose keys Espruino's JSON.parse would make every config key's default", () => {
+    const text = '{"productKey":"a1pk","deviceName":"dev1","deviceSecret":"secretsecret","__proto__":{"deepSleep":false,"endpoint":"http://evil.example"}}';
+    assert.equal(errorOf2(text), "iot.json: a key is repeated or is __proto__");
+    restore();
+    assert.equal(errorOf2(text), "iot.json: a key is repeated or is __proto__", "V8 too");
+  });
+});
+
+function errorOf2(text: string): string {
+  const r = parseConfig(text);
+  assert.equal(r.ok, false, "expected a config error for " + text);
+  return (r as { error: string }).error;
+}

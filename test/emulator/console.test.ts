@@ -5,6 +5,7 @@ import { execFile } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
+import * as net from "node:net";
 import * as path from "node:path";
 import { bench } from "../../emulator/runtime/harness";
 import { startConsole } from "../../emulator/runtime/console";
@@ -24,7 +25,7 @@ describe("LAN push: flash.sh --port tcp://... with the espruino CLI against the 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lan-push-"));
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  async function push(extra: string[], seed: (files: { put(n: string, d: string): void }) => void) {
+  async function push(extra: string[], seed: (files: { put(n: string, d: string): void }) => void, more: object = {}) {
     const b = bench("", { fast: false, flashFile: path.join(dir, "flash-" + crypto.randomBytes(4).toString("hex") + ".json") });
     seed({ put: (n, d) => b.flash.put(n, d) });
     const started: string[] = [];
@@ -33,7 +34,7 @@ describe("LAN push: flash.sh --port tcp://... with the espruino CLI against the 
     const running = b.run(600000);
     const creds = path.join(dir, "creds.json");
     // endpoint on a closed port: the firmware starts and fails its posts fast, nothing leaves the machine
-    const device = { productKey: "a1pkLan", deviceName: "lan-1", deviceSecret: "Sx9fLq2ZtR7wPq0dVn4K", endpoint: "http://127.0.0.1:9", deepSleep: false };
+    const device = { productKey: "a1pkLan", deviceName: "lan-1", deviceSecret: "Sx9fLq2ZtR7wPq0dVn4K", endpoint: "http://127.0.0.1:9", deepSleep: false, ...more };
     fs.writeFileSync(creds, JSON.stringify(device));
     try {
       const r = await flash(["--port", "tcp://127.0.0.1:" + con.port, "--no-build", "--credentials", creds, ...extra]);
@@ -83,5 +84,85 @@ describe("LAN push: flash.sh --port tcp://... with the espruino CLI against the 
     assert.equal(b.flash.get(".boot0"), undefined);
     assert.ok(started.includes(".bootcde"), JSON.stringify(started));
     assert.ok(b.lines.some((l) => l.indexOf("boot: a1pkLan/lan-1") >= 0), b.lines.join("\n"));
+    // no console key in iot.json: the firmware turned the Telnet console off at boot
+    assert.equal(b.device.telnetMode, "off");
+    assert.equal(b.device.consoleLocked, false);
+  });
+
+  it("a console locked by the firmware: flash.sh sends the password from the credentials first, then uploads; the new firmware locks it again", async () => {
+    const pw = "Lan-Console-Pw-2026";
+    const firmware = fs.readFileSync(path.join(ROOT, "dist/firmware.js"), "latin1");
+    const { r, b } = await push([], (f) => f.put(".bootcde", `require("TelnetServer").setOptions({mode: "on"}); E.setPassword(${JSON.stringify(pw)}); E.lockConsole();`), { console: { password: pw } });
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /console unlocked/);
+    assert.ok(!r.out.includes(pw), "the password was printed");
+    assert.ok(b.flash.get(".bootcde")!.toString("latin1") === firmware, ".bootcde is not dist/firmware.js");
+    assert.ok(b.lines.some((l) => l.indexOf("boot: a1pkLan/lan-1") >= 0), b.lines.join("\n"));
+    assert.equal(b.device.telnetMode, "on");
+    assert.equal(b.device.consoleLocked, true, "the new firmware locked the console again");
+  });
+});
+
+describe("emulated console: Telnet mode and the console lock", function () {
+  this.timeout(20000);
+
+  /** Connects, sends each chunk 150 ms apart, returns everything received (or "closed" when refused). */
+  function talk(port: number, chunks: string[]): Promise<string> {
+    return new Promise((resolve) => {
+      let got = "";
+      const s = net.connect(port, "127.0.0.1");
+      s.on("data", (d: Buffer) => (got += d.toString("latin1")));
+      s.on("error", () => resolve(got + "[closed]"));
+      s.on("close", () => resolve(got + "[closed]"));
+      s.on("connect", async () => {
+        for (const c of chunks) {
+          await new Promise((r) => setTimeout(r, 150));
+          s.write(c);
+        }
+        await new Promise((r) => setTimeout(r, 300));
+        s.end();
+      });
+    });
+  }
+
+  it("a locked console runs nothing for an unauthenticated client, and everything after the password", async () => {
+    const b = bench(`E.setPassword("abcdefghijkl"); E.lockConsole(); var secretVar = 42;`, { fast: false });
+    const con = await startConsole(b.device);
+    const running = b.run(60000);
+    try {
+      await new Promise((r) => setTimeout(r, 400));
+      const denied = await talk(con.port, ["secretVar\n", "\x10secretVar\n", "wrongpassword\n"]);
+      assert.ok(!denied.includes("42"), denied);
+      assert.match(denied, /password>/);
+      assert.match(denied, /Invalid password/);
+      const ok = await talk(con.port, ["abcdefghijkl\n", "secretVar\n"]);
+      assert.match(ok, /Logged in/);
+      assert.match(ok, /=42/);
+    } finally {
+      b.sched.stop();
+      await running;
+      await con.close();
+      b.device.shutdown();
+    }
+  });
+
+  it("TelnetServer.setOptions({mode: 'off'}) drops the client and refuses new ones", async () => {
+    const b = bench(`setTimeout(function () { require("TelnetServer").setOptions({ mode: "off" }); }, 1500);`, { fast: false });
+    const con = await startConsole(b.device);
+    const running = b.run(60000);
+    try {
+      await new Promise((r) => setTimeout(r, 400));
+      const first = await talk(con.port, ["1+1\n"]);
+      assert.match(first, /=2/);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(b.device.telnetMode, "off");
+      const later = await talk(con.port, ["1+1\n"]);
+      assert.ok(!later.includes("=2"), later);
+    } finally {
+      b.sched.stop();
+      await running;
+      await con.close();
+      b.device.shutdown();
+    }
   });
 });

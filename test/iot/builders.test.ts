@@ -5,6 +5,7 @@ import { authBody, signContent } from "../../firmware/iot/auth";
 import { authRequest, publishRequest, httpDateMs, messageIdOf } from "../../firmware/iot/http";
 import { codeAction, backoffMs, SHORT_BASE_MS, SHORT_CAP_MS } from "../../firmware/iot/codes";
 import { propertyPost, eventPost, historyPosts, otaInform, otaProgress, topics, floatText } from "../../firmware/iot/alink";
+import { asEspruino } from "../../emulator/runtime/quirks";
 
 const dev = { productKey: "pk", deviceName: "device", deviceSecret: "secret" };
 
@@ -112,6 +113,18 @@ describe("iot Alink payloads", () => {
   it("rounds FLOAT to 0.1 and always writes a decimal point", () => {
     assert.equal(floatText(10), "10.0");
     assert.equal(floatText(23.46), "23.5");
+    // whole tenths, halves away from zero, the same text on Espruino (Math.round(-37.5) is -38 there, -37 in V8)
+    assert.equal(floatText(-3.75), "-3.8");
+    assert.equal(floatText(-0.05), "-0.1");
+    assert.equal(floatText(-0.04), "0.0");
+    assert.equal(floatText(-40), "-40.0");
+    assert.equal(floatText(2.45), "2.5");
+    const restore = asEspruino();
+    try {
+      assert.deepEqual([floatText(-3.75), floatText(3.75), floatText(-0.04), floatText(-12.3)], ["-3.8", "3.8", "0.0", "-12.3"]);
+    } finally {
+      restore();
+    }
     assert.equal(floatText(-0.04), "0.0");
     assert.equal(floatText(-10.06), "-10.1");
     assert.equal(floatText(NaN), "");

@@ -1,6 +1,7 @@
 // Reply parsing as hostile input: every malformed, truncated or random reply is an error value, never a throw.
 import { strict as assert } from "node:assert";
-import { parseReply } from "../../firmware/iot/http";
+import { parseReply, strictJson } from "../../firmware/iot/http";
+import { asEspruino } from "../../emulator/runtime/quirks";
 import type { HttpResponse } from "../../platform/hal";
 
 const res = (body: string, status = 200, extra: Partial<HttpResponse> = {}): HttpResponse => ({ status, headers: {}, body, truncated: false, ...extra });
@@ -71,5 +72,38 @@ describe("iot reply parsing", () => {
       }
     }
     assert.equal(parseReply(null, { status: 200 } as unknown as HttpResponse, false).code, -3);
+  });
+
+  describe("on Espruino's lenient JSON.parse (docs/espruino-quirks.md)", () => {
+    let restore: () => void = () => undefined;
+    beforeEach(() => (restore = asEspruino()));
+    afterEach(() => restore());
+
+    it("refuses a 2xx reply that is not strict JSON, which Espruino would read as success", () => {
+      const bodies = [
+        '{"code":0}xyz', '{"code":0}{"code":20000}', '{"code":0,}', '{/*x*/"code":0}', '{"code":0 // x\n}', "{'code':0}",
+        '{"code":0x0}', '{"code":00}', '{"code":20000,"code":0}', '{"code":0,"code":20000}', '{"__proto__":{"code":0}}',
+        '{"code":18446744073709551616}', '{"code":-18446744073709551616}', '{"\\u0063ode":18446744073709551616}', '{"code":.0}',
+        '{"code":0,"info":{"token":"t1","token":"t2"}}', '{"code":0,"info":{"__proto__":{"token":"abc"}}}', '[{"code":0}]',
+        '{"code":0,"message":"\\u4e2d"}', '{"code":0,"message":"a\nb"}', '{"code":0,"info":{"token":"abc",}}', '{"code":0,"a":[1,]}',
+        '{"code":0,"a":' + "[".repeat(9) + "]".repeat(9) + "}",
+      ];
+      for (const b of bodies) {
+        assert.equal(parseReply(null, res(b), false).code, -3, b);
+        assert.equal(parseReply(null, res(b), true).token, undefined, b);
+      }
+    });
+
+    it("still takes the platform's replies and strict JSON of every kind", () => {
+      assert.deepEqual(parseReply(null, res(AUTH), true), { code: 0, token: "6944e5bfb92e4d4ea3918d1eda3942f6" });
+      assert.deepEqual(parseReply(null, res(PUB), false), { code: 0, messageId: "892687627916247041" });
+      assert.equal(parseReply(null, res('{"code":20001,"message":"token expired"}', 401), false).code, 20001);
+      const ok = ['{"code":0}', ' { "code" : 0 , "a" : [ ] , "b" : { } }\r\n', '{"code":0,"x":[-1.5e+3,0.25,-0,1E2,true,false,null,"\\u00e9\\"\\\\\\/\\b\\f\\n\\r\\t"]}',
+        '{"code":0,"a":' + "[".repeat(7) + "]".repeat(7) + "}"];
+      for (const b of ok) {
+        assert.ok(strictJson(b), b);
+        assert.equal(parseReply(null, res(b), false).code, 0, b);
+      }
+    });
   });
 });

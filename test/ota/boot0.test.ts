@@ -112,3 +112,44 @@ describe("ota: boot stage (dist/boot0.js)", function () {
     assert.equal(readBootRecord(store)?.t, undefined);
   });
 });
+
+describe("boot stage scope: Espruino's indirect eval runs the slot in boot0's IIFE scope", () => {
+  it("no name boot0 declares at its top level shadows a global that dist/firmware.js uses", async () => {
+    const acorn = await import("acorn");
+    const fs = await import("node:fs");
+    const b0 = acorn.parse(fs.readFileSync(path.join(ROOT, "dist/boot0.js"), "utf8"), { ecmaVersion: "latest" }) as unknown as { body: { expression: { callee: { body: { body: Node[] } } } }[] };
+    type Node = { type: string; id?: { type: string; name: string }; declarations?: { id: { type: string; name: string } }[] };
+    const own = new Set<string>();
+    for (const st of b0.body[0].expression.callee.body.body) {
+      if (st.type === "FunctionDeclaration" && st.id) own.add(st.id.name);
+      for (const d of st.declarations || []) if (d.id.type === "Identifier") own.add(d.id.name);
+    }
+    assert.ok(own.size > 0, "boot0's IIFE declares its helpers");
+    // the firmware's free names: identifiers it uses but never declares (Espruino globals)
+    const fw = acorn.parse(fs.readFileSync(path.join(ROOT, "dist/firmware.js"), "utf8"), { ecmaVersion: "latest" });
+    const declared = new Set<string>();
+    const used = new Set<string>();
+    const walk = (n: Record<string, unknown> | null, parent: Record<string, unknown> | null): void => {
+      if (!n || typeof n.type !== "string") return;
+      if (n.type === "Identifier") {
+        const member = parent && parent.type === "MemberExpression" && parent.property === n && !parent.computed;
+        const key = parent && parent.type === "Property" && parent.key === n && !parent.computed;
+        if (!member && !key) used.add(n.name as string);
+      }
+      const id = n.id as { type: string; name: string } | undefined;
+      if (id && id.type === "Identifier") declared.add(id.name);
+      for (const p of (n.params as { type: string; name: string }[]) || []) if (p.type === "Identifier") declared.add(p.name);
+      const param = n.param as { type: string; name: string } | undefined;
+      if (param && param.type === "Identifier") declared.add(param.name);
+      for (const k of Object.keys(n)) {
+        const v = n[k];
+        if (Array.isArray(v)) for (const c of v) walk(c as Record<string, unknown>, n);
+        else if (v && typeof (v as { type?: unknown }).type === "string") walk(v as Record<string, unknown>, n);
+      }
+    };
+    walk(fw as unknown as Record<string, unknown>, null);
+    const free = [...used].filter((u) => !declared.has(u));
+    assert.ok(free.includes("require") && free.includes("E"), free.join(" "));
+    assert.deepEqual(free.filter((f) => own.has(f)), [], "boot0 names " + [...own].join(" ") + " vs firmware globals " + free.join(" "));
+  });
+});

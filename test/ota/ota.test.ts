@@ -2,6 +2,7 @@
 import { strict as assert } from "node:assert";
 import { createOta, OtaConfig, versionNewer, parseManifest, imageUrl } from "../../firmware/ota";
 import { chooseBoot, readBootRecord } from "../../firmware/ota-slots";
+import { asEspruino } from "../../emulator/runtime/quirks";
 import { FlashStore, UpdateHost, Publisher, fakeHal, image, KEY, MANIFEST_URL } from "./fakes";
 
 const A = image("1.0.0", 5000);
@@ -182,6 +183,16 @@ describe("ota: device side", () => {
     assert.equal(parseManifest("{").ok, false);
     const bad = parseManifest('{"version":"1.0","size":1.5,"sha1":"' + "a".repeat(40) + '","url":"x","signMethod":"hmacsha1","signature":""}');
     assert.deepEqual(bad, { ok: false, error: "manifest: size" });
+    // Espruino's lenient JSON.parse: a manifest with junk, comments or a repeated key is still "not JSON"
+    const good = '{"version":"1.0","size":100,"sha1":"' + "a".repeat(40) + '","url":"x","signMethod":"hmacsha1","signature":"s"}';
+    const restore = asEspruino();
+    try {
+      assert.equal(parseManifest(good).ok, true);
+      for (const t of [good + "junk", good.replace('"size":100', '"size":100,"size":5'), good.replace('"size":100', '"size":0x64'), good.replace("}", ",}")])
+        assert.deepEqual(parseManifest(t), { ok: false, error: "manifest: not JSON" }, t);
+    } finally {
+      restore();
+    }
     assert.equal(imageUrl("https://h:8443/ota/manifest.json", "firmware-1.js"), "https://h:8443/ota/firmware-1.js");
     assert.equal(imageUrl("https://h:8443/ota/manifest.json", "/img/f.js"), "https://h:8443/img/f.js");
     assert.equal(imageUrl("https://h/ota/manifest.json", "http://cdn/f.js"), "http://cdn/f.js");

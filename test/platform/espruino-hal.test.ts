@@ -8,6 +8,7 @@ import { createLog, maskToken } from "../../platform/espruino/log";
 import { createWifi, wifiBackoffMs } from "../../platform/espruino/wifi";
 import type { Timers } from "../../platform/hal";
 import { FakeStorage } from "./fake-storage";
+import { asEspruino } from "../../emulator/runtime/quirks";
 
 function nodeTimers(): Timers {
   return {
@@ -150,6 +151,22 @@ describe("platform/espruino log", () => {
     log("E", "boom");
     assert.deepEqual(lines, ["I 1.234 key *** here", "E 1.234 boom"]);
     assert.equal(maskToken("abcdefghijklmnop"), "abcd...(16)");
+  });
+
+  it("keeps short lines whole with Espruino's split (a separator 2+ chars longer than the line gives [])", () => {
+    const lines: string[] = [];
+    const log = createLog((l) => lines.push(l), () => 40, "I");
+    log.hide("Sx9fLq2ZtR7wPq0dVn4K");
+    log.hide("tokenTokenTokenToken1234");
+    const restore = asEspruino();
+    try {
+      log("I", "reading -3.7 C 41.2 %RH");
+      log("I", "iot: authenticated");
+      log("W", "sent Sx9fLq2ZtR7wPq0dVn4K and tokenTokenTokenToken1234 here");
+    } finally {
+      restore();
+    }
+    assert.deepEqual(lines, ["I 0.040 reading -3.7 C 41.2 %RH", "I 0.040 iot: authenticated", "W 0.040 sent *** and *** here"]);
   });
 });
 

@@ -96,6 +96,18 @@ describe("flash.sh", function () {
     assert.equal(fs.existsSync(out), false, "nothing written when refused");
   });
 
+  it("takes credentials in the console's notation (bare keys) and \\u escapes; provisions strict JSON in UTF-8", async () => {
+    const f = path.join(dir, "py.json");
+    // bare keys as Storage.writeJSON writes them; \u escapes as Python's json.dump writes them
+    fs.writeFileSync(f, '{productKey:"a1pkFlash",deviceName:"bench-2",deviceSecret:"' + SECRET + '",wifi:{ssid:"\\u4e2d\\u6587-caf\\u00e9",password:"pw"}}');
+    const out = path.join(dir, "upload-py.js");
+    const r = await run(["--credentials", f, "--dry-run", out, "--no-build"]);
+    assert.equal(r.code, 0, r.out);
+    const iot = replay(fs.readFileSync(out, "latin1")).files["iot.json"];
+    assert.deepEqual(JSON.parse(Buffer.from(iot, "latin1").toString("utf8")),
+      { productKey: "a1pkFlash", deviceName: "bench-2", deviceSecret: SECRET, wifi: { ssid: "中文-café", password: "pw" } });
+  });
+
   it("asks for a port or a dry run, and checks option values", async () => {
     const none = await run([]);
     assert.equal(none.code, 2);

@@ -63,6 +63,8 @@ describe("sensor validation", () => {
     assert.equal(median([21.3, 85, 21.4, 21.2, -40]), 21.3);
     assert.equal(median([21.3, 21.4]), 21.4, "21.35 rounds to 21.4");
     assert.equal(median([1, 2, 3, 4]), 2.5);
+    // -3.75: halves away from zero, as Espruino's Math.round does (V8's gives -3.7)
+    assert.equal(median([-3.7, -3.8]), -3.8);
   });
 
   it("readMedian reads n times, drops failures, needs a majority of good reads", () => {
