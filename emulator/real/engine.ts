@@ -71,7 +71,8 @@ export function writeImage(o: ImageOptions): void {
     "global.load=function(){};global.reset=function(){};\n" +
     fs.readFileSync(upload, "latin1") +
     "\n" +
-    `${S}.write("sim.js",${JSON.stringify(prelude)});\n` +
+    // the prelude runs first at power-on, before .boot0 (the interpreter's own .bootPowerOn)
+    `${S}.write(".bootPowerOn",${JSON.stringify(prelude)});\n` +
     `${S}.writeJSON("sim.json",${JSON.stringify(o.sim)});\n` +
     (o.extraCode || "") +
     '\nconsole.log("@image " + require("Storage").getFree());\n';
@@ -94,23 +95,22 @@ export interface BootOptions {
 }
 
 /**
- * The line the engine runs at start: the prelude from flash, then the boot files from flash, each
- * evaluated at the top level as the interpreter's own boot does (code stays in flash, RAM is data).
- * One statement per file, no loop or try around the eval: measured on espruino-esp32-model, the
- * firmware evaluated inside a function, or inside a try within a loop, runs out of memory at boot
- * where the same eval at the top level does not (an exception ends the boot line, as an uncaught
- * error ends a boot file on a board).
+ * The script the engine runs once it has booted. At start the host build runs, as a board does,
+ * `.bootPowerOn` (the prelude: first, at power-on only) and `.boot0`..`.boot3` from Storage, but not
+ * `.bootcde`, which a board runs next: this script does, at the top level as the interpreter's boot
+ * does (measured on espruino-esp32-model: the firmware evaluated inside a function, or inside a try
+ * within a loop, runs out of memory at boot where the same eval at the top level does not).
  */
 export function bootLine(b: BootOptions): string {
-  const files = b.file !== undefined ? (b.file ? [b.file] : []) : [".boot0", ".boot1", ".boot2", ".boot3", ".bootcde"];
-  let line = `var BOOT=${JSON.stringify({ cause: b.cause, t: b.t })};eval(require("Storage").read("sim.js"));var BC;`;
-  for (const f of files) line += `BC=require("Storage").read(${JSON.stringify(f)});if(BC!==undefined)eval(BC);`;
-  return line + "BC=undefined;\n";
+  const file = b.file !== undefined ? b.file : ".bootcde";
+  return file ? `var BC=require("Storage").read(${JSON.stringify(file)});if(BC!==undefined)eval(BC);BC=undefined;\n` : "\n";
 }
 
 /** Starts the engine in `dir` (its espruino.flash is the board's Storage). stdin stays open: the REPL exits at EOF. */
 export function bootEngine(engine: string, dir: string, b: BootOptions): ChildProcess {
   const file = path.join(dir, "boot.js");
   fs.writeFileSync(file, bootLine(b));
+  // what the prelude learns of this boot (it reads the file with the interpreter's fs module)
+  fs.writeFileSync(path.join(dir, "boot.json"), JSON.stringify({ cause: b.cause, t: b.t }));
   return spawn(engine, [file], { cwd: dir, stdio: ["pipe", "pipe", "pipe"] });
 }

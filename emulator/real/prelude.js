@@ -1,6 +1,5 @@
 // Test prelude for the real Espruino interpreter (never part of dist/): stored in the image as
-// Storage `sim.js` and evaluated from flash by the boot line before the boot files run, as a
-// board's ROM would hand over to them. It gives the engine what a board has and the host build
+// Storage `.bootPowerOn`, which the interpreter runs from flash at power-on before `.boot0`. It gives the engine what a board has and the host build
 // lacks, and lets the runner watch from outside:
 // - a DHT22 at the configured pin: pinMode/digitalWrite/setWatch/clearWatch shims; after the
 //   host's start pulse the watch gets the sensor's edge train (values from the wall clock, faults
@@ -10,10 +9,11 @@
 // - reboots: E.reboot(), load() and ESP32.deepSleep() print a marker and halt; the runner
 //   restarts the engine (a new boot from the same espruino.flash);
 // - RAM: process.memory(false).usage sampled every 20 ms, min and max per second as `@m`.
-// Plain ES5 for the interpreter; `BOOT` comes from the boot line ({cause}).
-/* global getTime, console, setTimeout, setInterval, E, BOOT */
+// Plain ES5 for the interpreter; the runner writes `boot.json` ({cause, t}) beside the flash file.
+/* global getTime, console, setTimeout, setInterval, E */
 (function () {
   var S = require("Storage");
+  var BOOT = JSON.parse(require("fs").readFileSync("boot.json"));
   var cfg = S.readJSON("sim.json", 1) || {};
   var hostTime = getTime;
   // near 0 after a reset; load() keeps the clock running (BOOT.t: the board's time now)
