@@ -45,13 +45,13 @@ export interface RealOptions {
 }
 
 export interface MemoryReport {
-  /** JsVars in use between cycles: the least of the samples around the last cycles (median of per-cycle lows). */
+  /** JsVars in use between cycles: the median over the boots (the first left out) of each one's lowest sample, taken after its cycle let go of everything. */
   idle: number;
   /** Most JsVars in use in any 20 ms sample. */
   peak: number;
   /** JsVars the engine has. */
   total: number;
-  /** Per cycle (sensor read to sensor read): the lowest and highest sample. */
+  /** Per boot (each cycle is one): the lowest and highest sample. */
   cycles: { low: number; high: number }[];
   /** Console lines that report a memory failure. */
   errors: string[];
@@ -247,9 +247,10 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
           c.high = Math.max(c.high, hi);
         }
       } else if (w[0] === "boot") {
+        // every cycle is a boot (deep sleep, or a restart from flash between cycles)
         mem.total = Number(w[3]);
-      } else if (w[0] === "dht") {
         mem.cycles.push({ low: 1e9, high: 0 });
+      } else if (w[0] === "dht") {
         if (w[2] === "none") noAnswer++;
         else {
           const t = Number(w[2]);

@@ -1,0 +1,96 @@
+// `npm run mem`: RAM of dist/ on the real interpreter (ESPRUINO_BIN or --engine-bin), both flash
+// layouts, the paths that build the most: steady cycles (idle and peak), a cold boot, a backlog
+// flush after an outage, a 20001 re-auth and resend, the sensor-fault event. Prints JsVars per run
+// and checks them against build/budgets.json "ram" (fails naming the run, the figure and the budget).
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Command } from "commander";
+import { findEngine, ENGINE_RECIPE } from "./engine";
+import { runReal, type RealReport } from "./run";
+import type { Scenario } from "../scenarios";
+
+interface RamBudget {
+  /** JsVars between cycles, any run. */
+  idle: number;
+  /** JsVars at the highest 20 ms sample, any run. */
+  peak: number;
+}
+
+// Scenario times are fractions of the run (minutes: 1 is scaled to the run's length).
+const RUNS: { name: string; scenario: Scenario | null }[] = [
+  { name: "cycles", scenario: null },
+  { name: "outage-flush", scenario: { name: "outage-flush", description: "platform unreachable, then a backlog flush", minutes: 1, events: [{ fault: "networkDown", atMin: 0, forMin: 0.45 }] } },
+  { name: "reauth-20001", scenario: { name: "reauth-20001", description: "one publish answered 20001", minutes: 1, events: [{ fault: "platformCode", atMin: 0.3, code: 20001, count: 1 }] } },
+  { name: "sensor-fault", scenario: { name: "sensor-fault", description: "the sensor does not answer", minutes: 1, events: [{ fault: "sensor", atMin: 0.2, forMin: 0.5, noAnswer: true }] } },
+];
+
+export function loadRamBudget(file = path.resolve(__dirname, "..", "..", "build", "budgets.json")): RamBudget {
+  const b = JSON.parse(fs.readFileSync(file, "utf8")) as { ram?: RamBudget };
+  if (!b.ram || !(b.ram.idle > 0) || !(b.ram.peak > 0)) throw new Error(file + ": no ram {idle, peak} budget");
+  return b.ram;
+}
+
+/** Runs every layout and path at once (they take real time); one report per run. */
+export async function measure(engine: string, minutes: number): Promise<{ layout: string; run: string; report: RealReport }[]> {
+  const key = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "mem-")), "ota.key");
+  fs.writeFileSync(key, crypto.randomBytes(32).toString("hex"), { mode: 0o600 });
+  const jobs: Promise<{ layout: string; run: string; report: RealReport }>[] = [];
+  for (const layout of ["plain", "ota"] as const) {
+    for (const r of RUNS) {
+      jobs.push(
+        runReal({ engine, layout, minutes, scenario: r.scenario, intervalSec: 5, updateKey: key }).then(async (run) => ({
+          layout,
+          run: r.name,
+          report: await run.done,
+        })),
+      );
+    }
+  }
+  return Promise.all(jobs);
+}
+
+if (require.main === module) {
+  const o = new Command()
+    .name("mem")
+    .description("RAM of dist/ on the real Espruino interpreter (JsVars), both flash layouts, against build/budgets.json")
+    .option("--engine-bin <path>", "Espruino host build (default: $ESPRUINO_BIN)")
+    .option("--minutes <n>", "real minutes per run (all run at once)", "0.4")
+    .option("--json <file>", "write every report here")
+    .parse()
+    .opts<{ engineBin?: string; minutes: string; json?: string }>();
+  (async () => {
+    let engine: string;
+    try {
+      engine = findEngine(o.engineBin);
+    } catch (e) {
+      console.error("mem: " + (e as Error).message);
+      process.exit(2);
+    }
+    const budget = loadRamBudget();
+    const results = await measure(engine, Number(o.minutes));
+    const over: string[] = [];
+    console.log("layout  run            cycles  idle  peak  total  memory errors  published/readings");
+    for (const x of results) {
+      const m = x.report.memory;
+      console.log(
+        [x.layout.padEnd(6), x.run.padEnd(14), String(m.cycles.length).padStart(6), String(m.idle).padStart(5), String(m.peak).padStart(5), String(m.total).padStart(6),
+          String(m.errors.length).padStart(14), "  " + x.report.published + "/" + x.report.readings].join("  "),
+      );
+      if (m.idle > budget.idle) over.push(`${x.layout} ${x.run}: idle ${m.idle} JsVars, budget ${budget.idle}`);
+      if (m.peak > budget.peak) over.push(`${x.layout} ${x.run}: peak ${m.peak} JsVars, budget ${budget.peak}`);
+      if (m.errors.length) over.push(`${x.layout} ${x.run}: ${m.errors.length} memory errors, first: ${m.errors[0]}`);
+      if (!m.cycles.length) over.push(`${x.layout} ${x.run}: no cycle ran`);
+    }
+    if (o.json) fs.writeFileSync(o.json, JSON.stringify(results, null, 2) + "\n");
+    if (over.length) {
+      console.error("mem: over budget (build/budgets.json ram):\n  " + over.join("\n  "));
+      process.exit(1);
+    }
+    console.log(`mem ok: idle <= ${budget.idle}, peak <= ${budget.peak} JsVars (build/budgets.json ram)`);
+  })().catch((e: Error) => {
+    console.error("mem: " + e.message + (/engine/.test(e.message) ? "" : "\n" + ENGINE_RECIPE));
+    process.exit(1);
+  });
+}
