@@ -11,6 +11,9 @@ import { getQuickJS } from "quickjs-emscripten";
 import { build, signDefines } from "./build";
 import { deviceBase } from "./esbuild-options";
 import { formatReport } from "./sizes";
+import { spawnSync } from "node:child_process";
+import { findEngine, writerEngine } from "../emulator/real/engine";
+import { runReal } from "../emulator/real/run";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -88,6 +91,8 @@ async function main(): Promise<void> {
     .description("Bundle sizes per module and the cost of one HMAC-SHA1 auth signature against popular pure-JS libraries")
     .option("--min-ms <ms>", "shortest timed run per measurement", "300")
     .option("--runs <n>", "timed runs per measurement (best is kept)", "3")
+    .option("--engine-bin <path>", "real Espruino build for the sign time and the run report (default: $ESPRUINO_BIN; without one both are skipped)")
+    .option("--real-minutes <n>", "length of the normal run on the real interpreter (0: none)", "10")
     .parse()
     .opts();
 
@@ -127,6 +132,49 @@ async function main(): Promise<void> {
     const cells = row.us.map((us, j) => `${us.toFixed(1)} | ${(us / ours.us[j]).toFixed(2)}x`);
     console.log(`| ${row.name} | ${row.bytes} | ${(row.bytes / ours.bytes).toFixed(1)}x | ${cells.join(" | ")} |`);
   }
+
+  // 3. The real interpreter: ours and jsSHA in the same run, each loaded from Storage as a board
+  // runs code; then a normal run of dist/ (the report of `npm run emulate -- --engine espruino`).
+  let engine: string;
+  try {
+    engine = findEngine(opts.engineBin as string | undefined);
+  } catch (e) {
+    console.log("\nreal interpreter: skipped (" + (e as Error).message + ")");
+    return;
+  }
+  console.log(`\nOn the real interpreter (${path.basename(engine)}), one process per implementation, best of ${opts.runs}:`);
+  console.log("| implementation | ms/sign | vs ours |\n|---|---:|---:|");
+  const real: number[] = [];
+  for (const i of [0, 1]) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-real-"));
+    try {
+      fs.writeFileSync(path.join(dir, "w.js"), `require("Storage").write("impl.js",${JSON.stringify(codes[i])});`);
+      spawnSync(writerEngine(engine), ["w.js"], { cwd: dir, input: "" });
+      const n = 20;
+      fs.writeFileSync(path.join(dir, "r.js"), `eval(require("Storage").read("impl.js"));var H=SIGN(${JSON.stringify(KEY)},${JSON.stringify(MSG)});` +
+        `var B=1e9;for(var r=0;r<${Number(opts.runs)};r++){var t=${loop(n)};if(t<B)B=t;}console.log("\n@R "+H+" "+(B/${n}));`);
+      const out = spawnSync(engine, ["r.js"], { cwd: dir, input: "", encoding: "latin1", timeout: 300000 }).stdout || "";
+      const m = /@R ([0-9a-f]{40}) ([\d.]+)/.exec(out);
+      if (!m || m[1] !== ours.hex) throw new Error(IMPLEMENTATIONS[i].name + " on the real interpreter: " + (m ? "sign " + m[1] : out.slice(-200)));
+      real.push(Number(m[2]));
+      console.log(`| ${IMPLEMENTATIONS[i].name} | ${Number(m[2]).toFixed(2)} | ${(Number(m[2]) / real[0]).toFixed(2)}x |`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  console.log(`ours takes ${(real[0] / real[1]).toFixed(2)} of jsSHA's time there`);
+
+  const minutes = Number(opts.realMinutes);
+  if (!(minutes > 0)) return;
+  console.log(`\nA ${minutes}-minute normal run of dist/ on the real interpreter (plain layout, 5 s interval), real time:`);
+  const run = await runReal({ engine, layout: "plain", minutes, intervalSec: 5 });
+  const r = await run.done;
+  const m = r.memory;
+  console.log(JSON.stringify({
+    minutes: r.minutes, readings: r.readings, published: r.published, lost: r.lost, pending: r.pending, duplicates: r.duplicates, madeUp: r.madeUp,
+    auths: r.auths, requests: r.requests, tlsHandshakes: r.tlsHandshakes, requestsPerReading: r.requestsPerReading, errorsByCode: r.errorsByCode,
+    boots: r.boots, memory: { idle: m.idle, peak: m.peak, total: m.total, errors: m.errors.length, firstIdle: m.cycles.length > 5 ? m.cycles[5].low : null, lastIdle: m.cycles.length ? m.cycles[m.cycles.length - 1].low : null },
+  }, null, 1));
 }
 
 main().catch((e) => {
