@@ -1,7 +1,8 @@
 // Leighton-Micali hash-based signatures (RFC 8554): verification of LMS and HSS signatures with
 // SHA-256 (n = m = 32), every LM-OTS Winternitz width (W1, W2, W4, W8) and tree height (H5..H25).
-// One pass over the signature byte string: no arrays, no per-element objects; the OTS public key
-// is hashed as its chains end, so only one 32-byte chain value is alive at a time.
+// One pass over the signature byte string: no arrays, no per-element objects; one chain value is
+// alive at a time. The hash is a parameter: SHA-256 of a byte string to its 32 raw bytes, by
+// default this folder's (portable, slow in an interpreter); on a board, the firmware's native one.
 import { createSha256 } from "./sha256";
 
 /** Big-endian u32 of `s` at byte `o`, as a non-negative number. */
@@ -14,7 +15,11 @@ function str32(n: number): string {
   return String.fromCharCode(n >>> 24 & 255, n >>> 16 & 255, n >>> 8 & 255, n & 255);
 }
 
-const sha = (s: string) => createSha256().update(s).digest();
+/** SHA-256 of a byte string, raw digest: the portable default. */
+export const sha256 = (s: string): string => createSha256().update(s).digest();
+
+/** SHA-256 of a byte string to its 32 raw bytes. */
+export type Hash256 = (s: string) => string;
 
 /** Number of chains p of the LM-OTS type (1..4: W1, W2, W4, W8; RFC 8554 4.1 and Appendix B). */
 function chains(ots: number): number {
@@ -38,7 +43,7 @@ function lmsLength(sig: string, o: number): number {
  * Verifies the LMS signature at byte `o` of `sig` for `msg` under the LMS public key `pub`
  * (u32 lms type, u32 ots type, I, T[1]). Returns the offset just past the signature, or -1.
  */
-function lmsAt(pub: string, msg: string, sig: string, o: number): number {
+function lmsAt(pub: string, msg: string, sig: string, o: number, sha: Hash256): number {
   const ots = u32(pub, 4);
   const len = lmsLength(sig, o);
   // Types in the signature must be the key's (the length covers the OTS and the tree height).
@@ -58,16 +63,16 @@ function lmsAt(pub: string, msg: string, sig: string, o: number): number {
   for (let i = 0; i < u; i++) sum += top - (qh.charCodeAt(i * w >> 3) >> 8 - w - i * w % 8 & top);
   sum = sum << 16 - v * w;
   const qa = qh + String.fromCharCode(sum >> 8 & 255, sum & 255);
-  const kc = createSha256().update(id + "\x80\x80");
+  let kc = id + "\x80\x80";
   for (let i = 0; i < p; i++) {
     let z = sig.substr(o + 40 + 32 * i, 32);
     const pre = id + String.fromCharCode(i >> 8, i & 255);
     for (let j = qa.charCodeAt(i * w >> 3) >> 8 - w - i * w % 8 & top; j < top; j++) z = sha(pre + String.fromCharCode(j) + z);
-    kc.update(z);
+    kc += z;
   }
   // Algorithm 6a: leaf 2^h + q, then up the authentication path to the root.
   let node = (1 << h) + q;
-  let t = sha(pub.substr(8, 16) + str32(node) + "\x82\x82" + kc.digest());
+  let t = sha(pub.substr(8, 16) + str32(node) + "\x82\x82" + sha(kc));
   for (let i = o + 44 + 32 * p; node > 1; i += 32) {
     const a = sig.substr(i, 32);
     t = sha(pub.substr(8, 16) + str32(node >>> 1) + "\x83\x83" + (node & 1 ? a + t : t + a));
@@ -77,15 +82,16 @@ function lmsAt(pub: string, msg: string, sig: string, o: number): number {
 }
 
 /** True when `sig` is a valid LMS signature of `msg` under the LMS public key `pub` (byte strings). */
-export function lmsVerify(pub: string, msg: string, sig: string): boolean {
-  return lmsAt(pub, msg, sig, 0) === sig.length;
+export function lmsVerify(pub: string, msg: string, sig: string, hash?: Hash256): boolean {
+  return lmsAt(pub, msg, sig, 0, hash || sha256) === sig.length;
 }
 
 /**
  * True when `sig` is a valid HSS signature (RFC 8554 6.3) of `msg` under the HSS public key `pub`
  * (u32 levels L, then the top LMS public key): each level signs the next level's public key.
  */
-export function hssVerify(pub: string, msg: string, sig: string): boolean {
+export function hssVerify(pub: string, msg: string, sig: string, hash?: Hash256): boolean {
+  const sha = hash || sha256;
   const levels = u32(pub, 0);
   if (pub.length != 60 || levels < 1 || levels > 8 || u32(sig, 0) + 1 != levels) return false;
   let key = pub.substr(4);
@@ -94,9 +100,9 @@ export function hssVerify(pub: string, msg: string, sig: string): boolean {
     // The signed public key of the next level follows that level's signature.
     const e = o + lmsLength(sig, o);
     const next = sig.substr(e, 56);
-    if (e == o || lmsAt(key, next, sig, o) != e) return false;
+    if (e == o || lmsAt(key, next, sig, o, sha) != e) return false;
     key = next;
     o = e + 56;
   }
-  return lmsAt(key, msg, sig, o) === sig.length;
+  return lmsAt(key, msg, sig, o, sha) === sig.length;
 }
