@@ -86,7 +86,8 @@ async function bundleOne(opts: esbuild.BuildOptions, outfile: string, budget: Bu
 const BOOT0_BUDGET_BYTES = 1536;
 export function firmwareVersionDefine(): { [name: string]: string } {
   const version = process.env.FW_VERSION || JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
-  return { FW_VERSION: JSON.stringify(version) };
+  // OTA_PUB_KEY: only a migration release (build/release.ts --migrate) brings the update verify key.
+  return { FW_VERSION: JSON.stringify(version), OTA_PUB_KEY: JSON.stringify(process.env.OTA_PUB_KEY || "") };
 }
 
 /**

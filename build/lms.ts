@@ -93,7 +93,7 @@ export function lmsRemaining(k: LmsKey): number {
  * The LMS signature of `msg` with leaf `q` (a pure function: the caller owns the state and must
  * have stored q + 1 before it lets the signature out). `c` is the randomizer (random by default).
  */
-export function lmsSignAt(k: LmsKey, q: number, msg: Buffer, c = crypto.randomBytes(32), nodes = tree(k)): Buffer {
+export function lmsSignAt(k: LmsKey, q: number, msg: Buffer, c: Buffer = crypto.randomBytes(32), nodes = tree(k)): Buffer {
   const h = LMS_H[k.lmsType];
   if (q < 0 || q >= 2 ** h) throw new Error(`leaf ${q} does not exist in a tree of ${2 ** h}`);
   const { w, p, ls } = otsParams(k.otsType);

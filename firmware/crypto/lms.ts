@@ -1,9 +1,9 @@
 // Leighton-Micali hash-based signatures (RFC 8554): verification of LMS and HSS signatures with
 // SHA-256 (n = m = 32), every LM-OTS Winternitz width (W1, W2, W4, W8) and tree height (H5..H25).
 // One pass over the signature byte string: no arrays, no per-element objects; one chain value is
-// alive at a time. The hash is a parameter: SHA-256 of a byte string to its 32 raw bytes, by
-// default this folder's (portable, slow in an interpreter); on a board, the firmware's native one.
-import { createSha256 } from "./sha256";
+// alive at a time. The hash is a parameter, SHA-256 of a byte string to its 32 raw bytes: on a
+// board the interpreter's native one (hundreds of hashes: the interpreted one takes minutes there),
+// elsewhere ./sha256.ts's `sha256`.
 
 /** Big-endian u32 of `s` at byte `o`, as a non-negative number. */
 function u32(s: string, o: number): number {
@@ -14,9 +14,6 @@ function u32(s: string, o: number): number {
 function str32(n: number): string {
   return String.fromCharCode(n >>> 24 & 255, n >>> 16 & 255, n >>> 8 & 255, n & 255);
 }
-
-/** SHA-256 of a byte string, raw digest: the portable default. */
-export const sha256 = (s: string): string => createSha256().update(s).digest();
 
 /** SHA-256 of a byte string to its 32 raw bytes. */
 export type Hash256 = (s: string) => string;
@@ -82,16 +79,15 @@ function lmsAt(pub: string, msg: string, sig: string, o: number, sha: Hash256): 
 }
 
 /** True when `sig` is a valid LMS signature of `msg` under the LMS public key `pub` (byte strings). */
-export function lmsVerify(pub: string, msg: string, sig: string, hash?: Hash256): boolean {
-  return lmsAt(pub, msg, sig, 0, hash || sha256) === sig.length;
+export function lmsVerify(pub: string, msg: string, sig: string, hash: Hash256): boolean {
+  return lmsAt(pub, msg, sig, 0, hash) === sig.length;
 }
 
 /**
  * True when `sig` is a valid HSS signature (RFC 8554 6.3) of `msg` under the HSS public key `pub`
  * (u32 levels L, then the top LMS public key): each level signs the next level's public key.
  */
-export function hssVerify(pub: string, msg: string, sig: string, hash?: Hash256): boolean {
-  const sha = hash || sha256;
+export function hssVerify(pub: string, msg: string, sig: string, sha: Hash256): boolean {
   const levels = u32(pub, 0);
   if (pub.length != 60 || levels < 1 || levels > 8 || u32(sig, 0) + 1 != levels) return false;
   let key = pub.substr(4);

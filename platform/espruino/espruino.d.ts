@@ -5,6 +5,8 @@
 declare function require(name: "http"): import("./net").EspHttp;
 declare function require(name: "Storage"): import("./store").EspStorage;
 declare function require(name: "Wifi"): import("./wifi").EspWifi;
+/** One-shot hashes of the crypto module (mbedTLS); the result is an ArrayBuffer. */
+declare function require(name: "crypto"): { SHA256?: (data: string) => ArrayBuffer };
 declare function require(name: string): unknown;
 
 /** Seconds since 1970 (fractional), or since boot until set. */
@@ -19,6 +21,8 @@ declare const E: {
   kickWatchdog(): void;
   reboot(): void;
   on(event: "init", fn: () => void): void;
+  /** The bytes of an ArrayBuffer as a byte string. */
+  toString(data: ArrayBuffer): string;
 };
 
 /** Only on ESP32 builds. */

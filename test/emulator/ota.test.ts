@@ -64,7 +64,7 @@ describe("OTA end to end (dist/firmware.js + dist/boot0.js + local platform upda
     const f = r.ota!.failures;
     const steps = (re: RegExp) => f.filter((x) => re.test(x.desc)).map((x) => x.step);
     // five minutes per fault, one check per minute
-    assert.deepEqual(steps(/^sha1 mismatch$/), [-3, -3, -3, -3, -3]);
+    assert.deepEqual(steps(/^sha256 mismatch$/), [-3, -3, -3, -3, -3]);
     assert.deepEqual(steps(/^signature /), [-3, -3, -3, -3, -3]);
     assert.deepEqual(steps(/^size \d+ != \d+$/), [-3, -3, -3, -3, -3]);
     const dl = f.filter((x) => x.step === -2);

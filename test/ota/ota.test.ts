@@ -2,14 +2,15 @@
 import { strict as assert } from "node:assert";
 import { createOta, OtaConfig, versionNewer, parseManifest, imageUrl } from "../../firmware/ota";
 import { chooseBoot, readBootRecord } from "../../firmware/ota-slots";
-import { FlashStore, UpdateHost, Publisher, fakeHal, image, KEY, MANIFEST_URL } from "./fakes";
+import { FlashStore, UpdateHost, Publisher, fakeHal, image, passHealth, testKey, KEY, MANIFEST_URL } from "./fakes";
 
 const A = image("1.0.0", 5000);
 const B = image("1.1.0", 10123);
 const B_URL = MANIFEST_URL.replace("manifest.json", "firmware-1.1.0.js");
+const B_SIG = MANIFEST_URL.replace("manifest.json", "firmware-1.1.0.sig");
 
 function factory(): FlashStore {
-  return new FlashStore({ ".boot0": "boot stage", "fw.a": A, "ota.key": KEY + "\n" }); // as flashed from a key file with a newline
+  return new FlashStore({ ".boot0": "boot stage", "fw.a": A, "ota.pub": KEY.pub + "\n" }); // as flashed from a key file with a newline
 }
 
 function config(version: string): OtaConfig {
@@ -25,7 +26,7 @@ function check(store: FlashStore, host: UpdateHost, version: string, pub = new P
 }
 
 describe("ota: device side", () => {
-  it("updates A -> B: signed manifest, Range chunks into the idle slot, boot record, reboot, then B informs", () => {
+  it("updates A -> B: manifest, LMS signature file, Range chunks into the idle slot, boot record, reboot, then B informs", () => {
     const store = factory();
     const host = new UpdateHost();
     host.publish("1.1.0", B);
@@ -34,10 +35,11 @@ describe("ota: device side", () => {
     assert.equal(r.reboots, 1);
     assert.equal(store.files["fw.b"], B, "image written whole into the idle slot");
     assert.equal(store.files["fw.a"], A, "running slot untouched");
-    // Manifest first (no Range), then consecutive ranges of at most chunkBytes.
+    // Manifest first (no Range), its signature file, then consecutive ranges of at most chunkBytes.
     assert.equal(host.requests[0].url, MANIFEST_URL);
     assert.equal(host.requests[0].headers.Range, undefined);
-    const chunks = host.requests.slice(1);
+    assert.equal(host.requests[1].url, B_SIG);
+    const chunks = host.requests.slice(2);
     assert.equal(chunks.length, Math.ceil(B.length / 1024));
     let next = 0;
     for (const c of chunks) {
@@ -55,12 +57,17 @@ describe("ota: device side", () => {
     assert.deepEqual(r.pub.steps().map((p) => p.step), ["1", "100"]);
     assert.ok(typeof JSON.parse(r.pub.sent[0].payload).id === "string");
 
-    // The boot stage starts B on trial; B's first successful publish marks it good and informs.
+    // The boot stage starts B on trial; B's health check (a request sent, sensor answered)
+    // confirms it; its first successful publish informs.
     assert.deepEqual(chooseBoot(store), { slot: "fw.b", version: "1.1.0", trial: true, waitMs: 600000 });
     const devB = fakeHal(store, host);
     const pubB = new Publisher();
     let outcome = "";
-    createOta(devB.hal, Object.assign(config("1.1.0"), { everyCycles: 5 }), pubB).afterPublish(1, (o) => { outcome = o; });
+    const otaB = createOta(devB.hal, Object.assign(config("1.1.0"), { everyCycles: 5 }), pubB);
+    passHealth(devB, otaB);
+    assert.equal(store.files["ota.ok"], "1.1.0");
+    assert.equal(store.files["ota.ctr"], "1", "the confirmed release's counter is the replay floor");
+    otaB.afterPublish(1, (o) => { outcome = o; });
     assert.equal(outcome, "idle");
     assert.equal(pubB.sent.length, 1);
     assert.equal(pubB.sent[0].topic, "/ota/device/inform/pk1/dev1");
@@ -75,12 +82,32 @@ describe("ota: device side", () => {
 
   const refusals: { name: string; step: string; desc: RegExp; setup: (h: UpdateHost) => void; downloads: boolean }[] = [
     {
-      name: "a tampered image", step: "-3", desc: /sha1/, downloads: true,
+      name: "a tampered image", step: "-3", desc: /sha256 mismatch/, downloads: true,
       setup: (h) => { h.publish("1.1.0", B); h.files[B_URL] = B.substr(0, 5000) + "X" + B.substr(5001); },
     },
     {
-      name: "a wrong signature (other key)", step: "-3", desc: /signature/, downloads: false,
-      setup: (h) => { h.publish("1.1.0", B, "f".repeat(64)); },
+      name: "a signature by another LMS key", step: "-3", desc: /signature/, downloads: false,
+      setup: (h) => { h.publish("1.1.0", B, testKey()); },
+    },
+    {
+      name: "a manifest edited after signing (version)", step: "-3", desc: /signature/, downloads: false,
+      setup: (h) => { h.publish("1.1.0", B, KEY, (m) => { m.version = "1.1.1"; }); },
+    },
+    {
+      name: "a manifest edited after signing (counter)", step: "-3", desc: /signature/, downloads: false,
+      setup: (h) => { h.publish("1.1.0", B, KEY, (m) => { m.counter += 1; }); },
+    },
+    {
+      name: "a manifest pointing at another image (sha256 edited)", step: "-3", desc: /signature/, downloads: false,
+      setup: (h) => { h.publish("1.1.0", B, KEY, (m) => { m.sha256 = "0".repeat(64); }); },
+    },
+    {
+      name: "a signature file cut short", step: "-3", desc: /signature/, downloads: false,
+      setup: (h) => { h.publish("1.1.0", B); h.files[B_SIG] = h.files[B_SIG].substr(0, 2000); },
+    },
+    {
+      name: "a missing signature file", step: "-2", desc: /signature file http 404/, downloads: false,
+      setup: (h) => { h.publish("1.1.0", B); delete h.files[B_SIG]; },
     },
     {
       name: "a manifest edited after signing (size)", step: "-3", desc: /signature/, downloads: false,
@@ -109,8 +136,8 @@ describe("ota: device side", () => {
       setup: (h) => { h.publish("1.1.0", B); delete h.files[B_URL]; },
     },
     {
-      name: "a manifest with a bad field", step: "-3", desc: /manifest: sha1/, downloads: false,
-      setup: (h) => { h.publish("1.1.0", B, KEY, (m) => { m.sha1 = "abc"; }); },
+      name: "a manifest with a bad field", step: "-3", desc: /manifest: sha256/, downloads: false,
+      setup: (h) => { h.publish("1.1.0", B, KEY, (m) => { m.sha256 = "abc"; }); },
     },
   ];
   for (const c of refusals) {
@@ -157,7 +184,7 @@ describe("ota: device side", () => {
     const host = new UpdateHost();
     host.publish("1.1.0", B);
     const noKey = factory();
-    delete noKey.files["ota.key"];
+    delete noKey.files["ota.pub"];
     assert.equal(check(noKey, host, "1.0.0").outcome, "off");
     const noBoot = factory();
     delete noBoot.files[".boot0"];
@@ -180,8 +207,9 @@ describe("ota: device side", () => {
     assert.equal(versionNewer("2.0.0-rc1", "1.0.0"), false, "a malformed version is never newer");
     assert.equal(versionNewer("1.0.0", "1.0.1"), false);
     assert.equal(parseManifest("{").ok, false);
-    const bad = parseManifest('{"version":"1.0","size":1.5,"sha1":"' + "a".repeat(40) + '","url":"x","signMethod":"hmacsha1","signature":""}');
+    const bad = parseManifest('{"version":"1.0","counter":1,"size":1.5,"sha256":"' + "a".repeat(64) + '","url":"x","sig":"y"}');
     assert.deepEqual(bad, { ok: false, error: "manifest: size" });
+    assert.deepEqual(parseManifest('{"version":"1.0","counter":0,"size":1,"sha256":"' + "a".repeat(64) + '","url":"x","sig":"y"}'), { ok: false, error: "manifest: counter" });
     assert.equal(imageUrl("https://h:8443/ota/manifest.json", "firmware-1.js"), "https://h:8443/ota/firmware-1.js");
     assert.equal(imageUrl("https://h:8443/ota/manifest.json", "/img/f.js"), "https://h:8443/img/f.js");
     assert.equal(imageUrl("https://h/ota/manifest.json", "http://cdn/f.js"), "http://cdn/f.js");
