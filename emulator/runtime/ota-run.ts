@@ -19,6 +19,10 @@ export interface OtaScenario {
    * manifest with the wrong size (correctly signed), a download whose connection drops mid-body,
    * an older genuine release served again (replay). */
   phases?: { atMin: number; fault: "none" | "tamper" | "signature" | "size" | "truncate" | "replay" }[];
+  /** From the first boot of the new release on, for `forMin` minutes: the platform unreachable
+   * ("networkDown": connects fail, as when an attacker blocks the endpoint) or no Wi-Fi at all
+   * ("wifiDrop": no request can leave the device). */
+  afterInstall?: { fault: "networkDown" | "wifiDrop"; forMin: number };
   /** Power cuts at random OTA Storage writes (image chunks, boot record, success mark); after each
    * installed release the next one is published, so the cuts cover download and switch-over. */
   powerCuts?: number;
@@ -200,6 +204,21 @@ export function otaRig(firmware: string, boot0: string, updatesDir: string, spec
           // the image only (its signature file is fetched whole before the download)
           device.faults.cutBody = p.fault === "truncate" ? { path: "/ota/firmware-" + latest + ".js", keepBytes: Math.floor(chunkBytes / 2) } : null;
         });
+      }
+      const after = spec.afterInstall;
+      if (after) {
+        let done = false;
+        tracker.onBoot = (v) => {
+          if (done || v === a) return;
+          done = true;
+          if (after.fault === "wifiDrop") device.wifiDrop(after.forMin * 60000);
+          else {
+            device.faults.down = true;
+            sched.after(after.forMin * 60000, () => {
+              device.faults.down = false;
+            });
+          }
+        };
       }
       const total = spec.powerCuts ?? 0;
       if (!total) return;

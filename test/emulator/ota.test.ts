@@ -89,6 +89,27 @@ describe("OTA end to end (dist/firmware.js + dist/boot0.js + local platform upda
     assert.deepEqual(r.ota!.informed, [A]);
   });
 
+  it("ota-blocked-endpoint: the endpoint blocked for 40 min (4 trial windows) right after the update does not roll B back: its health check confirms it", async () => {
+    const r = await run("ota-blocked-endpoint");
+    const v = runs(r.versions!);
+    assert.deepEqual(v.map((x) => x[0]), [A, B], JSON.stringify(v));
+    assert.equal(r.ota!.installed, 1);
+    assert.equal(r.ota!.rolledBack, 0);
+    assert.deepEqual(r.ota!.informed, [A, B], "B reported itself once the endpoint was back");
+    assert.ok(r.published >= r.readings - 1, "the readings of the blocked span arrive afterwards");
+  });
+
+  it("ota-no-network: B rolled back for lack of Wi-Fi (sensor fine, nothing could be sent) is offered again and installed once the network is back", async () => {
+    const r = await run("ota-no-network");
+    const v = runs(r.versions!);
+    assert.deepEqual(v.map((x) => x[0]), [A, B, A, B], JSON.stringify(v));
+    assert.equal(v[1][1], 3, "three trial boots");
+    assert.equal(r.ota!.rolledBack, 1);
+    assert.deepEqual(r.ota!.failures, [{ step: -1, desc: "rolled back from " + B + " (no network)" }]);
+    assert.equal(r.ota!.installed, 2);
+    assert.deepEqual(r.ota!.informed, [A, B]);
+  });
+
   it("ota-power-loss: 50 cuts at random OTA writes (download and switch-over), every boot runs a complete verified release", async () => {
     const r = await run("ota-power-loss");
     assert.equal(r.ota!.powerCuts, 50);
