@@ -4,7 +4,7 @@
 // record and reboots; reports the running version, progress and failures on the /ota/device topics.
 // A new script is confirmed by a local health check (started, sensor answered, a request left the
 // device), not by the platform's answer, so blocking the endpoint cannot force a rollback.
-import type { Hal, HttpResponse, NetError } from "../platform/hal";
+import type { Hal, HttpResponse, NetError, Store } from "../platform/hal";
 import { hssVerify } from "./crypto/lms";
 import { toHex } from "./crypto/bytes";
 import { otaInform, otaProgress, topics } from "./iot/alink";
@@ -156,6 +156,12 @@ export interface Ota {
   check(done: (outcome: OtaOutcome) => void): void;
 }
 
+/** Migration from HMAC-signed updates: a build carrying the public key stores it when the device
+ * has none (the HMAC key is erased once this firmware is confirmed). */
+export function adoptKey(store: Store, builtPub: string): void {
+  if (builtPub && !store.read(OTA_PUB)) store.write(OTA_PUB, builtPub);
+}
+
 export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
   const store = hal.store;
   const version = cfg.version || FIRMWARE_VERSION;
@@ -164,7 +170,7 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
   const t = topics(cfg.productKey, cfg.deviceName);
   // The platform's native SHA-256: the signature check hashes hundreds of times (BENCHMARKS.md).
   const hash = hal.sha256;
-  if (BUILT_PUB && !store.read(OTA_PUB)) store.write(OTA_PUB, BUILT_PUB);
+  adoptKey(store, BUILT_PUB);
   const rec0 = readBootRecord(store);
   let onTrial = !!rec0 && rec0.t !== undefined && store.read(OK_MARK) !== version;
   let sent = false;

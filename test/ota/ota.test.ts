@@ -1,6 +1,6 @@
 // Device-side OTA (firmware/ota.ts) over a fake HAL: the A -> B update path and each refusal.
 import { strict as assert } from "node:assert";
-import { createOta, OtaConfig, versionNewer, parseManifest, imageUrl } from "../../firmware/ota";
+import { adoptKey, createOta, OtaConfig, versionNewer, parseManifest, imageUrl } from "../../firmware/ota";
 import { chooseBoot, readBootRecord } from "../../firmware/ota-slots";
 import { FlashStore, UpdateHost, Publisher, fakeHal, image, passHealth, testKey, KEY, MANIFEST_URL } from "./fakes";
 
@@ -213,5 +213,108 @@ describe("ota: device side", () => {
     assert.equal(imageUrl("https://h:8443/ota/manifest.json", "firmware-1.js"), "https://h:8443/ota/firmware-1.js");
     assert.equal(imageUrl("https://h:8443/ota/manifest.json", "/img/f.js"), "https://h:8443/img/f.js");
     assert.equal(imageUrl("https://h/ota/manifest.json", "http://cdn/f.js"), "http://cdn/f.js");
+  });
+
+  it("refuses a genuinely signed older release replayed with a newer-looking version: its counter is not above the confirmed one", () => {
+    const store = factory();
+    store.files["ota.ctr"] = "5";
+    const host = new UpdateHost();
+    host.publish("1.1.0", B, KEY, undefined, 5);
+    let r = check(store, host, "1.0.0");
+    assert.equal(r.outcome, "refused");
+    assert.deepEqual(r.pub.steps(), [{ step: "-3", desc: "replayed release 1.1.0 (counter 5)" }]);
+    assert.equal(host.requests.length, 1, "neither signature nor image fetched");
+    host.publish("1.1.0", B, KEY, undefined, 6);
+    r = check(store, host, "1.0.0");
+    assert.equal(r.reboots, 1, "the next counter installs");
+  });
+
+  it("refuses a manifest in the HMAC format (signed with a key read from a board): there is no key on the device that signs", () => {
+    const store = factory();
+    const host = new UpdateHost();
+    host.publish("1.1.0", B);
+    const m = JSON.parse(host.files[MANIFEST_URL]);
+    host.files[MANIFEST_URL] = JSON.stringify({ version: "1.1.0", size: m.size, sha1: "a".repeat(40), url: m.url, signMethod: "hmacsha1", signature: "b".repeat(40) });
+    const r = check(store, host, "1.0.0");
+    assert.equal(r.outcome, "refused");
+    assert.equal(r.reboots, 0);
+    assert.equal(Object.keys(store.files).filter((n) => /key|secret/.test(n)).length, 0, "the device holds no signing secret");
+  });
+
+  /** B on trial in `store` (installed from A by `host`); returns B's device and OTA. */
+  function onTrialB(): { store: FlashStore; host: UpdateHost } {
+    const store = factory();
+    const host = new UpdateHost();
+    host.publish("1.1.0", B);
+    assert.equal(check(store, host, "1.0.0").reboots, 1);
+    assert.equal(chooseBoot(store)?.trial, true);
+    return { store, host };
+  }
+
+  it("confirms a trial on its local health check when the endpoint is blocked (requests go out, nothing answers)", () => {
+    const { store, host } = onTrialB();
+    const dev = fakeHal(store, host);
+    host.fault = () => null; // connection refused: the request left the device
+    const ota = createOta(dev.hal, config("1.1.0"), new Publisher());
+    ota.health(false);
+    assert.equal(store.files["ota.ok"], undefined, "the sensor must answer too");
+    dev.hal.net.request({ method: "POST", url: "https://iot.example.com/auth", headers: {}, body: "", timeoutMs: 1, maxBodyBytes: 1 }, () => undefined);
+    ota.health(true);
+    assert.equal(store.files["ota.ok"], "1.1.0");
+    assert.deepEqual(chooseBoot(store), { slot: "fw.b", version: "1.1.0", trial: false });
+  });
+
+  it("rolls back a trial that could send nothing (no Wi-Fi) as 'no network', reports it, and offers that version again", () => {
+    const { store, host } = onTrialB();
+    for (let boot = 0; boot < 3; boot++) {
+      if (boot) assert.equal(chooseBoot(store)?.trial, true);
+      const dev = fakeHal(store, host);
+      dev.hal.net = { request: (_req, done) => done({ kind: "offline", detail: "no Wi-Fi" }, null) };
+      const ota = createOta(dev.hal, config("1.1.0"), new Publisher());
+      dev.hal.net.request({ method: "POST", url: "https://iot.example.com/auth", headers: {}, body: "", timeoutMs: 1, maxBodyBytes: 1 }, () => undefined);
+      ota.health(true);
+      assert.equal(store.files["ota.ok"], undefined);
+      assert.equal(store.files["ota.up"], "1.1.0");
+    }
+    assert.deepEqual(chooseBoot(store), { slot: "fw.a", version: "1.0.0", trial: false });
+    assert.equal(store.files["ota.rb"], '{"v":"1.1.0","n":1}');
+    // A, network back: reports the rollback, then the same release is offered and installed again.
+    const dev = fakeHal(store, host);
+    const pub = new Publisher();
+    createOta(dev.hal, config("1.0.0"), pub).afterPublish(0, () => undefined);
+    assert.deepEqual(pub.steps()[0], { step: "-1", desc: "rolled back from 1.1.0 (no network)" });
+    assert.equal(dev.reboots, 1, "installed again");
+    assert.equal(chooseBoot(store)?.version, "1.1.0");
+  });
+
+  it("keeps refusing a version that crashed or never read its sensor on trial", () => {
+    const { store, host } = onTrialB();
+    for (let boot = 1; boot < 3; boot++) chooseBoot(store); // B never got to a health check
+    assert.deepEqual(chooseBoot(store), { slot: "fw.a", version: "1.0.0", trial: false });
+    assert.equal(store.files["ota.rb"], '{"v":"1.1.0"}');
+    const dev = fakeHal(store, host);
+    const pub = new Publisher();
+    let outcome = "";
+    createOta(dev.hal, config("1.0.0"), pub).afterPublish(0, (o) => { outcome = o; });
+    assert.deepEqual(pub.steps(), [{ step: "-1", desc: "rolled back from 1.1.0" }]);
+    assert.equal(outcome, "current");
+    assert.equal(dev.reboots, 0);
+  });
+
+  it("migration: a build carrying the public key stores it; the HMAC key is erased once that build is confirmed", () => {
+    const store = new FlashStore({ ".boot0": "boot stage", "fw.a": A, "ota.key": "k".repeat(64) });
+    adoptKey(store, "");
+    assert.equal(store.files["ota.pub"], undefined);
+    adoptKey(store, KEY.pub);
+    assert.equal(store.files["ota.pub"], KEY.pub);
+    adoptKey(store, "00");
+    assert.equal(store.files["ota.pub"], KEY.pub, "an existing key is never replaced");
+    // the migration build on trial, confirmed by its health check: the HMAC key goes
+    store.files["ota.m0"] = JSON.stringify({ s: 2, c: "fw.b", v: "1.1.0", p: "fw.a", pv: "1.0.0", t: 1, k: 3 });
+    const dev = fakeHal(store, new UpdateHost());
+    const ota = createOta(dev.hal, config("1.1.0"), new Publisher());
+    assert.equal(store.files["ota.key"], "k".repeat(64), "kept while a rollback to the HMAC firmware is possible");
+    passHealth(dev, ota);
+    assert.equal(store.files["ota.key"], undefined);
   });
 });
