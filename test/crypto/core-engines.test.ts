@@ -4,6 +4,7 @@ import { strict as assert } from "node:assert";
 import * as nodeCrypto from "node:crypto";
 import { loadCoreInVm, loadCoreInQuickJS, CoreEngine } from "../engines";
 import { SHA1_VECTORS, SHA1_MILLION_A, HMAC_VECTORS, EDGE_LENGTHS, randomBytes } from "./vectors";
+import { RFC8554_VECTORS } from "./lms-vectors";
 
 const NODE_HASH: { [method: string]: string } = { hmacsha1: "sha1", hmacmd5: "md5", hmacsha256: "sha256" };
 
@@ -22,7 +23,7 @@ for (const [name, load] of engines) {
 
     it("runs without Node globals and defines IotCore", () => {
       assert.equal(core.evaluate("typeof require + typeof process + typeof Buffer + typeof module"), "undefinedundefinedundefinedundefined");
-      for (const fn of ["hmacHex", "sha1Hex", "createSha1", "signMethodBuilt", "utf8Encode", "toHex"]) {
+      for (const fn of ["hmacHex", "sha1Hex", "createSha1", "signMethodBuilt", "utf8Encode", "toHex", "hssVerify", "lmsVerify", "sha256"]) {
         assert.equal(core.evaluate(`typeof IotCore.${fn}`), "function", fn);
       }
     });
@@ -64,6 +65,16 @@ for (const [name, load] of engines) {
       assert.equal(core.call("signMethodBuilt", "hmacsha1"), true);
       assert.equal(core.call("signMethodBuilt", "hmacsha384"), false);
       assert.throws(() => core.call("hmacHex", "hmacsha384", "k", "m"), /hmacsha384/);
+    });
+
+    it("hssVerify: RFC 8554 Test Case 2 with the core's SHA-256; a changed byte is refused", () => {
+      const v = RFC8554_VECTORS[1];
+      const b = (h: string) => Buffer.from(h, "hex").toString("latin1");
+      const sig = b(v.sig);
+      assert.equal(core.evaluate(`IotCore.hssVerify(${JSON.stringify(b(v.pub))},${JSON.stringify(v.msg)},${JSON.stringify(sig)},IotCore.sha256)`), true);
+      const bad = sig.substr(0, 1000) + String.fromCharCode(sig.charCodeAt(1000) ^ 4) + sig.substr(1001);
+      assert.equal(core.evaluate(`IotCore.hssVerify(${JSON.stringify(b(v.pub))},${JSON.stringify(v.msg)},${JSON.stringify(bad)},IotCore.sha256)`), false);
+      assert.equal(core.call("toHex", core.call("sha256", "abc")), nodeCrypto.createHash("sha256").update("abc").digest("hex"));
     });
 
     it("utf8Encode gives the UTF-8 bytes", () => {
