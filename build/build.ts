@@ -56,6 +56,10 @@ export function loadBudgets(signMethods: string[]): { firmware: Budget; core: Bu
     if (firmware.crypto !== undefined) firmware.crypto += extra;
     if (firmware.total !== undefined) firmware.total += extra;
   }
+  // A migration build (release --migrate) carries the update public key: its hex text and quotes.
+  const pub = process.env.OTA_PUB_KEY ? process.env.OTA_PUB_KEY.length + 2 : 0;
+  if (firmware.app !== undefined) firmware.app += pub;
+  if (firmware.total !== undefined) firmware.total += pub;
   return { firmware, core: b.core || {} };
 }
 
