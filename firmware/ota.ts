@@ -186,6 +186,10 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
     };
   }
 
+  function counter(): number {
+    return parseInt(store.read(OTA_COUNTER) || "0", 10) || 0;
+  }
+
   function health(sensorOk: boolean): void {
     if (!onTrial || !sensorOk) return;
     if (!sent) {
@@ -200,10 +204,6 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
     // The HMAC key of the firmware before LMS signing is of no use now, and must not be readable.
     if (store.read(OTA_PUB) && store.read(OTA_KEY) !== undefined) store.erase(OTA_KEY);
     hal.log("I", "ota: " + version + " confirmed by its health check");
-  }
-
-  function counter(): number {
-    return parseInt(store.read(OTA_COUNTER) || "0", 10) || 0;
   }
 
   function progress(step: number, desc: string, cb: (sent: boolean) => void): void {
