@@ -107,7 +107,7 @@ if [ -n "$UPDATE_KEY" ]; then
   # left (a plain .bootcde would run after the boot stage; an old boot record would pick fw.b)
   # and restarts through the boot stage.
   printf '%s' "$PUB" >"$WORK/ota.pub"
-  printf '%s\n' 'var s=require("Storage");[".bootcde","fw.b","ota.m0","ota.m1","ota.ok","ota.rb","ota.inf","ota.up","ota.ctr","ota.key"].forEach(function(n){s.erase(n);});load();' >"$WORK/ota-switch.js"
+  printf '%s\n' 'var s=require("Storage");[".bootcde","fw.b","ota.m0","ota.m1","ota.ok","ota.rb","ota.inf","ota.up","ota.ctr","ota.nc","ota.key"].forEach(function(n){s.erase(n);});load();' >"$WORK/ota-switch.js"
   ARGS=(--board "$BOARD" --storage ".boot0:$BOOT0" --storage "fw.a:$FIRMWARE" --storage "ota.pub:$WORK/ota.pub" --storage "iot.json:$WORK/iot.json")
   UPLOAD="$WORK/ota-switch.js"
 fi

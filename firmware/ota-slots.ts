@@ -13,8 +13,7 @@ export interface SlotStore {
 
 /** Boot record: `c` slot to boot with version `v`; `p`/`pv` the previous (rollback) slot and
  * version; `t` trial boots so far (absent once confirmed); `k` trial boots allowed;
- * `w` ms a trial boot may run without passing its health check before the boot stage reboots;
- * `n` the release counter of `v` (stored as the replay floor once `v` is confirmed). */
+ * `w` ms a trial boot may run without passing its health check before the boot stage reboots. */
 export interface BootRecord {
   s: number;
   c: string;
@@ -24,19 +23,24 @@ export interface BootRecord {
   t?: number;
   k?: number;
   w?: number;
-  n?: number;
 }
 
 export const SLOTS = ["fw.a", "fw.b"];
 const RECORDS = ["ota.m0", "ota.m1"];
 /** Written by the firmware when its health check passed (started, sensor answered, a request
- * left the device): the running version. */
+ * left the device): the running version. The boot stage keeps a trial that has it. */
 export const OK_MARK = "ota.ok";
-/** Written by a trial script whose sensor answered but that could not send a request: its version. */
-export const UP_MARK = "ota.up";
-/** Written by the boot stage when it abandons a trial: `{"v":version}`, `"n":1` when the script was
- * up but had no network (offered again later), `"r":1` once reported. */
+/** Written by the boot stage when it abandons a trial: `{"v":version}` (+ `"r":1` once reported).
+ * The firmware reads the reason from UP_MARK (boot stages in the field predate it, and OTA never
+ * replaces the boot stage). */
 export const ROLLED_BACK = "ota.rb";
+/** Written by a trial script whose sensor answered but that could not send a request: its
+ * version. A rollback of that version was for lack of network: it is offered again. Erased when
+ * an update is installed, so each trial starts without it. */
+export const UP_MARK = "ota.up";
+/** Written when an update is installed: `{"v":version,"n":counter}`, the release counter that
+ * becomes the replay floor once that version is confirmed. */
+export const PENDING = "ota.nc";
 /** The boot stage's own file; updates are refused without it (nothing would boot the slot). */
 export const BOOT_STAGE = ".boot0";
 
@@ -73,27 +77,23 @@ export interface BootChoice {
 }
 
 /**
- * The boot stage's decision, made once per boot: confirms a trial that passed its health check,
- * counts a trial boot, or abandons the trial after `k` boots (records the version in ROLLED_BACK
- * first, so that the firmware reports it; a version that crashed or never read its sensor is never
- * installed again, one that only lacked network is offered again). Null: no slot, boot nothing.
+ * The boot stage's decision, made once per boot: confirms a trial that marked success, counts a
+ * trial boot, or abandons the trial after `k` boots (records the version in ROLLED_BACK first,
+ * so that the firmware reports it and never installs it again). Null: no slot, boot nothing.
  */
 export function chooseBoot(store: SlotStore): BootChoice | null {
   const r = readBootRecord(store);
   if (!r) return store.read(SLOTS[0]) !== undefined ? { slot: SLOTS[0], trial: false } : null;
   if (r.t === undefined) return { slot: r.c, version: r.v, trial: false };
   if (store.read(OK_MARK) === r.v) {
-    const ok: BootRecord = { s: 0, c: r.c, v: r.v, p: r.p, pv: r.pv };
-    if (r.n) ok.n = r.n;
-    writeBootRecord(store, ok);
+    writeBootRecord(store, { s: 0, c: r.c, v: r.v, p: r.p, pv: r.pv });
     return { slot: r.c, version: r.v, trial: false };
   }
   if (r.t >= (r.k || 3) && r.p) {
-    store.write(ROLLED_BACK, JSON.stringify(store.read(UP_MARK) === r.v ? { v: r.v, n: 1 } : { v: r.v }));
+    store.write(ROLLED_BACK, JSON.stringify({ v: r.v }));
     writeBootRecord(store, { s: 0, c: r.p, v: r.pv || "" });
     return { slot: r.p, version: r.pv, trial: false };
   }
-  r.t++;
-  writeBootRecord(store, r);
+  writeBootRecord(store, { s: 0, c: r.c, v: r.v, p: r.p, pv: r.pv, t: r.t + 1, k: r.k, w: r.w });
   return { slot: r.c, version: r.v, trial: true, waitMs: r.w };
 }

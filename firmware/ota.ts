@@ -8,7 +8,7 @@ import type { Hal, HttpResponse, NetError, Store } from "../platform/hal";
 import { hssVerify } from "./crypto/lms";
 import { toHex } from "./crypto/bytes";
 import { otaInform, otaProgress, topics } from "./iot/alink";
-import { BOOT_STAGE, OK_MARK, ROLLED_BACK, SLOTS, UP_MARK, readBootRecord, writeBootRecord } from "./ota-slots";
+import { BOOT_STAGE, OK_MARK, PENDING, ROLLED_BACK, SLOTS, UP_MARK, readBootRecord, writeBootRecord } from "./ota-slots";
 
 declare const FW_VERSION: string;
 /** This bundle's version: esbuild `define` FW_VERSION (set by the build); "0.0.0" when unset. */
@@ -186,6 +186,14 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
     };
   }
 
+  function parse(text: string | undefined): unknown {
+    try {
+      return JSON.parse(text || "null");
+    } catch {
+      return null;
+    }
+  }
+
   function counter(): number {
     return parseInt(store.read(OTA_COUNTER) || "0", 10) || 0;
   }
@@ -199,8 +207,8 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
     onTrial = false;
     store.write(OK_MARK, version);
     // Confirmed: this release's counter is now the floor for manifests (older signed ones are replays).
-    const rec = readBootRecord(store);
-    if (rec && rec.v === version && rec.n && rec.n > counter()) store.write(OTA_COUNTER, String(rec.n));
+    const p = parse(store.read(PENDING)) as { v: string; n: number } | null;
+    if (p && p.v === version && p.n > counter()) store.write(OTA_COUNTER, String(p.n));
     // The HMAC key of the firmware before LMS signing is of no use now, and must not be readable.
     if (store.read(OTA_PUB) && store.read(OTA_KEY) !== undefined) store.erase(OTA_KEY);
     hal.log("I", "ota: " + version + " confirmed by its health check");
@@ -217,12 +225,11 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
     hal.net.request({ method: "GET", url: url, headers: headers, body: "", timeoutMs: timeoutMs, maxBodyBytes: maxBytes }, cb);
   }
 
+  /** The rolled-back version, `n` set when it was for lack of network (its sensor answered). */
   function rolledBack(): { v: string; r?: number; n?: number } | null {
-    try {
-      return JSON.parse(store.read(ROLLED_BACK) || "null");
-    } catch {
-      return null;
-    }
+    const rb = parse(store.read(ROLLED_BACK)) as { v: string; r?: number; n?: number } | null;
+    if (rb && store.read(UP_MARK) === rb.v) rb.n = 1;
+    return rb;
   }
 
   /** Downloads `m` into `slot` and checks what was stored; `cb` gets null or [step, reason]. */
@@ -281,8 +288,10 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
           refuse(fail[0], fail[1]);
           return;
         }
-        if (!writeBootRecord(store, { s: 0, c: slot, v: m.version, p: running, pv: version, t: 0,
-          k: cfg.trialBoots || 3, w: cfg.trialWaitMs || 600000, n: m.counter })) {
+        store.erase(UP_MARK);
+        if (!store.write(PENDING, JSON.stringify({ v: m.version, n: m.counter })) ||
+          !writeBootRecord(store, { s: 0, c: slot, v: m.version, p: running, pv: version, t: 0,
+            k: cfg.trialBoots || 3, w: cfg.trialWaitMs || 600000 })) {
           refuse(-4, "boot record");
           return;
         }
@@ -366,7 +375,7 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
     }
     if (rb && !rb.r) {
       progress(-1, "rolled back from " + rb.v + (rb.n ? " (no network)" : ""), function (ok) {
-        if (ok) store.write(ROLLED_BACK, JSON.stringify(rb.n ? { v: rb.v, r: 1, n: 1 } : { v: rb.v, r: 1 }));
+        if (ok) store.write(ROLLED_BACK, JSON.stringify({ v: rb.v, r: 1 }));
         inform();
       });
     } else inform();

@@ -48,7 +48,7 @@ export interface OtaReport {
   unverifiedBoots: number;
 }
 
-const OTA_FILES = new Set(["fw.a", "fw.b", "ota.m0", "ota.m1", "ota.ok", "ota.rb", "ota.up", "ota.ctr"]);
+const OTA_FILES = new Set(["fw.a", "fw.b", "ota.m0", "ota.m1", "ota.ok", "ota.rb", "ota.up", "ota.ctr", "ota.nc"]);
 
 function sha1(s: string | Buffer): string {
   return crypto.createHash("sha1").update(typeof s === "string" ? Buffer.from(s, "latin1") : s).digest("hex");

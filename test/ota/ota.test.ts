@@ -276,8 +276,11 @@ describe("ota: device side", () => {
       assert.equal(store.files["ota.ok"], undefined);
       assert.equal(store.files["ota.up"], "1.1.0");
     }
+    // the boot stage (the one in the field too: OTA never replaces it) records the version only;
+    // the sensor-answered mark of the trial tells the firmware why
     assert.deepEqual(chooseBoot(store), { slot: "fw.a", version: "1.0.0", trial: false });
-    assert.equal(store.files["ota.rb"], '{"v":"1.1.0","n":1}');
+    assert.equal(store.files["ota.rb"], '{"v":"1.1.0"}');
+    assert.equal(store.files["ota.up"], "1.1.0");
     // A, network back: reports the rollback, then the same release is offered and installed again.
     const dev = fakeHal(store, host);
     const pub = new Publisher();
@@ -285,6 +288,7 @@ describe("ota: device side", () => {
     assert.deepEqual(pub.steps()[0], { step: "-1", desc: "rolled back from 1.1.0 (no network)" });
     assert.equal(dev.reboots, 1, "installed again");
     assert.equal(chooseBoot(store)?.version, "1.1.0");
+    assert.equal(store.files["ota.up"], undefined, "each trial starts without the mark");
   });
 
   it("keeps refusing a version that crashed or never read its sensor on trial", () => {
