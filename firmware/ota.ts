@@ -5,7 +5,7 @@
 // A new script is confirmed by a local health check (started, sensor answered, a request left the
 // device), not by the platform's answer, so blocking the endpoint cannot force a rollback.
 import type { Hal, HttpResponse, NetError, Store } from "../platform/hal";
-import { hssVerify } from "./crypto/lms";
+import { hssSignatureBytes, hssVerify } from "./crypto/lms";
 import { toHex } from "./crypto/bytes";
 import { otaInform, otaProgress, topics } from "./iot/alink";
 import { BOOT_STAGE, OK_MARK, PENDING, ROLLED_BACK, SLOTS, UP_MARK, readBootRecord, writeBootRecord } from "./ota-slots";
@@ -65,9 +65,6 @@ export interface OtaManifest {
   /** The HSS signature file (binary) of manifestSignedText, absolute or relative to the manifest. */
   sig: string;
 }
-
-/** Largest signature file fetched (a one-level HSS signature with LM-OTS W1 and H15 fits). */
-const SIG_MAX_BYTES = 9400;
 
 /** The bytes the manifest signature covers; the release tool signs exactly this. */
 export function manifestSignedText(version: string, counter: number, size: number, sha: string): string {
@@ -343,12 +340,14 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
         refuse(-4, "no room for " + m.size);
         return;
       }
-      get(imageUrl(cfg.manifestUrl, m.sig), "", SIG_MAX_BYTES, function (err2, sig) {
+      const pk = fromHex(key);
+      // Exactly the signature's length and no more in RAM, whatever the host sends.
+      get(imageUrl(cfg.manifestUrl, m.sig), "", hssSignatureBytes(pk), function (err2, sig) {
         if (err2 || !sig || sig.status != 200) {
           refuse(-2, "signature file " + (err2 ? "net " + err2.kind : "http " + (sig ? sig.status : 0)));
           return;
         }
-        const good = hssVerify(fromHex(key), manifestSignedText(m.version, m.counter, m.size, m.sha256), sig.body, hash as (s: string) => string);
+        const good = !sig.truncated && hssVerify(pk, manifestSignedText(m.version, m.counter, m.size, m.sha256), sig.body, hash as (s: string) => string);
         // Gone before the download: the signature is a few KB of RAM.
         sig.body = "";
         if (!good) refuse(-3, "signature " + m.version);

@@ -78,6 +78,13 @@ function lmsAt(pub: string, msg: string, sig: string, o: number, sha: Hash256): 
   return t === pub.substr(24, 32) ? o + len : -1;
 }
 
+/** Byte length of a signature under the one-level HSS public key `pub` (0: not such a key). */
+export function hssSignatureBytes(pub: string): number {
+  const ots = u32(pub, 8);
+  const h = (u32(pub, 4) - 4) * 5;
+  return pub.length == 60 && u32(pub, 0) == 1 && ots > 0 && ots < 5 && h > 4 && h < 26 ? 16 + 32 * (chains(ots) + 1 + h) : 0;
+}
+
 /** True when `sig` is a valid LMS signature of `msg` under the LMS public key `pub` (byte strings). */
 export function lmsVerify(pub: string, msg: string, sig: string, hash: Hash256): boolean {
   return lmsAt(pub, msg, sig, 0, hash) === sig.length;

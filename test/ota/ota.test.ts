@@ -39,6 +39,8 @@ describe("ota: device side", () => {
     assert.equal(host.requests[0].url, MANIFEST_URL);
     assert.equal(host.requests[0].headers.Range, undefined);
     assert.equal(host.requests[1].url, B_SIG);
+    // RFC 8554: one-level HSS, H5 / W4 (67 chains): 4 + 12 + 32 * (67 + 1 + 5) bytes, no more in RAM
+    assert.equal(host.requests[1].maxBodyBytes, 2352);
     const chunks = host.requests.slice(2);
     assert.equal(chunks.length, Math.ceil(B.length / 1024));
     let next = 0;
@@ -104,6 +106,10 @@ describe("ota: device side", () => {
     {
       name: "a signature file cut short", step: "-3", desc: /signature/, downloads: false,
       setup: (h) => { h.publish("1.1.0", B); h.files[B_SIG] = h.files[B_SIG].substr(0, 2000); },
+    },
+    {
+      name: "a signature file longer than the key's signatures (padding to fill RAM)", step: "-3", desc: /signature/, downloads: false,
+      setup: (h) => { h.publish("1.1.0", B); h.files[B_SIG] += "\0".repeat(8000); },
     },
     {
       name: "a missing signature file", step: "-2", desc: /signature file http 404/, downloads: false,
