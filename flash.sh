@@ -37,9 +37,11 @@ to the board's Storage, then restarts the board into the new code.
                        the password the board's console is locked with now (iot.json key
                        console.password); default: console.password of the credentials file.
                        flash.sh sends it before the upload when the console asks for it.
-  --update-key FILE    OTA layout (docs/ota.md): the boot stage dist/boot0.js as
-                       .boot0, the firmware in slot fw.a, FILE as ota.key; erases .bootcde and
-                       any OTA state (fw.b, boot record, marks). Without it: plain .bootcde, no OTA.
+  --update-key FILE    OTA layout (docs/ota-signing.md): the boot stage dist/boot0.js as .boot0,
+                       the firmware in slot fw.a, FILE (the product's update PUBLIC key, the .pub
+                       file of npm run release -- --gen-key) as ota.pub; erases .bootcde, an old
+                       HMAC ota.key and any OTA state (fw.b, boot record, marks, counter).
+                       Without it: plain .bootcde, no OTA.
   -h, --help           this text
 EOF
 }
@@ -58,7 +60,7 @@ while [ $# -gt 0 ]; do
     --dry-run) DRY_RUN="${2:-}"; [ -n "$DRY_RUN" ] || die "--dry-run needs an output file"; shift 2 ;;
     --no-build) SKIP_BUILD=1; shift ;;
     --console-password-file) CONSOLE_PW_FILE="${2:-}"; [ -f "$CONSOLE_PW_FILE" ] || die "--console-password-file needs an existing file"; shift 2 ;;
-    --update-key) UPDATE_KEY="${2:-}"; [ -f "$UPDATE_KEY" ] || die "--update-key needs an existing key file (npm run release -- --gen-key)"; shift 2 ;;
+    --update-key) UPDATE_KEY="${2:-}"; [ -f "$UPDATE_KEY" ] || die "--update-key needs an existing public key file (the .pub of npm run release -- --gen-key)"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac
@@ -104,16 +106,18 @@ FIRMWARE="$ROOT/dist/firmware.js"
 ARGS=(--board "$BOARD" --storage .bootcde:- --storage "iot.json:$WORK/iot.json")
 UPLOAD="$FIRMWARE"
 if [ -n "$UPDATE_KEY" ]; then
-  KEYLEN="$(tr -d '[:space:]' <"$UPDATE_KEY" | wc -c)"
-  [ "$KEYLEN" -ge 32 ] || die "update key $UPDATE_KEY is shorter than 32 characters"
+  # Only a verify key goes on a device: an HSS public key with one level (RFC 8554: u32 L = 1,
+  # then the LMS public key), 60 bytes as hex. A private key state (JSON) or an old HMAC key is refused.
+  PUB="$(tr -d '[:space:]' <"$UPDATE_KEY")"
+  [[ "$PUB" =~ ^00000001[0-9a-f]{112}$ ]] || die "$UPDATE_KEY is not an update public key (120 hex characters, the .pub file of npm run release -- --gen-key); never flash the private key"
   BOOT0="$ROOT/dist/boot0.js"
   [ -f "$BOOT0" ] || die "no $BOOT0: build first"
   # The files go first (Storage writes); the code sent to RAM then drops what an older install
   # left (a plain .bootcde would run after the boot stage; an old boot record would pick fw.b)
   # and restarts through the boot stage.
-  tr -d '[:space:]' <"$UPDATE_KEY" >"$WORK/ota.key"
-  printf '%s\n' 'var s=require("Storage");[".bootcde","fw.b","ota.m0","ota.m1","ota.ok","ota.rb","ota.inf"].forEach(function(n){s.erase(n);});load();' >"$WORK/ota-switch.js"
-  ARGS=(--board "$BOARD" --storage ".boot0:$BOOT0" --storage "fw.a:$FIRMWARE" --storage "ota.key:$WORK/ota.key" --storage "iot.json:$WORK/iot.json")
+  printf '%s' "$PUB" >"$WORK/ota.pub"
+  printf '%s\n' 'var s=require("Storage");[".bootcde","fw.b","ota.m0","ota.m1","ota.ok","ota.rb","ota.inf","ota.up","ota.ctr","ota.nc","ota.key"].forEach(function(n){s.erase(n);});load();' >"$WORK/ota-switch.js"
+  ARGS=(--board "$BOARD" --storage ".boot0:$BOOT0" --storage "fw.a:$FIRMWARE" --storage "ota.pub:$WORK/ota.pub" --storage "iot.json:$WORK/iot.json")
   UPLOAD="$WORK/ota-switch.js"
 fi
 if [ -n "$DRY_RUN" ]; then

@@ -57,6 +57,14 @@ export function loadBudgets(signMethods: string[]): { firmware: Budget; core: Bu
     if (firmware.crypto !== undefined) firmware.crypto += extra;
     if (firmware.total !== undefined) firmware.total += extra;
   }
+  // The OTA signature check (firmware/crypto/lms.ts and the hex output it uses) is crypto too, with
+  // its own allowance: `crypto` itself stays the signmethods' budget (SHA-1 + HMAC).
+  const ota = (b.firmwareExtraOtaVerify || {}).crypto || 0;
+  if (firmware.crypto !== undefined) firmware.crypto += ota;
+  // A migration build (release --migrate) carries the update public key: its hex text and quotes.
+  const pub = process.env.OTA_PUB_KEY ? process.env.OTA_PUB_KEY.length + 2 : 0;
+  if (firmware.app !== undefined) firmware.app += pub;
+  if (firmware.total !== undefined) firmware.total += pub;
   return { firmware, core: b.core || {} };
 }
 
@@ -89,7 +97,8 @@ async function bundleOne(opts: esbuild.BuildOptions, outfile: string, budget: Bu
 const BOOT0_BUDGET_BYTES = 1536;
 export function firmwareVersionDefine(): { [name: string]: string } {
   const version = process.env.FW_VERSION || JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
-  return { FW_VERSION: JSON.stringify(version) };
+  // OTA_PUB_KEY: only a migration release (build/release.ts --migrate) brings the update verify key.
+  return { FW_VERSION: JSON.stringify(version), OTA_PUB_KEY: JSON.stringify(process.env.OTA_PUB_KEY || "") };
 }
 
 /**

@@ -78,8 +78,9 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     clientId: config.clientId,
   });
   const topic = topics(config.productKey, config.deviceName);
-  // OTA (docs/ota.md), on when otaUrl is set: after a successful publish it marks a new
-  // script good, reports the running version once per version and checks the manifest on due cycles.
+  // OTA (docs/ota.md), on when otaUrl is set: each cycle's health check confirms a new
+  // script; after a successful publish it reports the running version once per version and checks
+  // the manifest on due cycles.
   const ota = createOta(hal, { productKey: config.productKey, deviceName: config.deviceName, manifestUrl: config.otaUrl,
     everyCycles: config.otaEveryCycles, chunkBytes: config.otaChunkBytes, trialBoots: config.otaTrialBoots }, client);
   const queue = openQueue(hal.store, clock, { budgetBytes: config.queueBudgetBytes, segmentBytes: config.queueSegmentBytes, nextId: client.nextId });
@@ -205,6 +206,8 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
       health.record(raw.ok ? r : raw, clock.uptimeMs());
       function finish(fresh: QueueRecord | null): void {
         flush(fresh, function (f) {
+          // The OTA health check of a new script: it runs, the sensor answered, a request went out.
+          if (config.otaUrl) ota.health(raw.ok);
           reportHealth(f, function () {
             if (!f || !f.delivered || !config.otaUrl) return sleepUntilNext(startedMs, f);
             // The cycle number counts periods of wall time, so it keeps going across deep sleeps.

@@ -13,7 +13,7 @@ export interface SlotStore {
 
 /** Boot record: `c` slot to boot with version `v`; `p`/`pv` the previous (rollback) slot and
  * version; `t` trial boots so far (absent once confirmed); `k` trial boots allowed;
- * `w` ms a trial boot may run without success before the boot stage reboots. */
+ * `w` ms a trial boot may run without passing its health check before the boot stage reboots. */
 export interface BootRecord {
   s: number;
   c: string;
@@ -27,10 +27,20 @@ export interface BootRecord {
 
 export const SLOTS = ["fw.a", "fw.b"];
 const RECORDS = ["ota.m0", "ota.m1"];
-/** Written by the firmware after its first successful publish: the running version. */
+/** Written by the firmware when its health check passed (started, sensor answered, a request
+ * left the device): the running version. The boot stage keeps a trial that has it. */
 export const OK_MARK = "ota.ok";
-/** Written by the boot stage when it abandons a trial: `{"v":version}` (+ `"r":1` once reported). */
+/** Written by the boot stage when it abandons a trial: `{"v":version}` (+ `"r":1` once reported).
+ * The firmware reads the reason from UP_MARK (boot stages in the field predate it, and OTA never
+ * replaces the boot stage). */
 export const ROLLED_BACK = "ota.rb";
+/** Written by a trial script whose sensor answered but that could not send a request: its
+ * version. A rollback of that version was for lack of network: it is offered again. Erased when
+ * an update is installed, so each trial starts without it. */
+export const UP_MARK = "ota.up";
+/** Written when an update is installed: `{"v":version,"n":counter}`, the release counter that
+ * becomes the replay floor once that version is confirmed. */
+export const PENDING = "ota.nc";
 /** The boot stage's own file; updates are refused without it (nothing would boot the slot). */
 export const BOOT_STAGE = ".boot0";
 

@@ -1,21 +1,32 @@
-// OTA script update over the HAL: polls a signed manifest, downloads the image in Range chunks
-// straight into the idle slot, verifies size, SHA-1 and HMAC, then switches the boot record and
-// reboots; reports the running version, progress and failures on the /ota/device topics.
-import type { Hal, HttpResponse, NetError } from "../platform/hal";
-import { createSha1 } from "./crypto/sha1";
-import { hmacHex, signMethodBuilt } from "./crypto/hmac";
+// OTA script update over the HAL: polls a manifest, checks its LMS signature (RFC 8554, public key
+// in Storage `ota.pub`; the signing key never leaves the release tool), downloads the image in
+// Range chunks straight into the idle slot, checks its size and SHA-256, then switches the boot
+// record and reboots; reports the running version, progress and failures on the /ota/device topics.
+// A new script is confirmed by a local health check (started, sensor answered, a request left the
+// device), not by the platform's answer, so blocking the endpoint cannot force a rollback.
+import type { Hal, HttpResponse, NetError, Store } from "../platform/hal";
+import { hssSignatureBytes, hssVerify } from "./crypto/lms";
+import { toHex } from "./crypto/bytes";
 import { otaInform, otaProgress, topics } from "./iot/alink";
 import { strictJson } from "./iot/http";
-import { BOOT_STAGE, OK_MARK, ROLLED_BACK, SLOTS, readBootRecord, writeBootRecord } from "./ota-slots";
+import { BOOT_STAGE, OK_MARK, PENDING, ROLLED_BACK, SLOTS, UP_MARK, readBootRecord, writeBootRecord } from "./ota-slots";
 
 declare const FW_VERSION: string;
 /** This bundle's version: esbuild `define` FW_VERSION (set by the build); "0.0.0" when unset. */
 export const FIRMWARE_VERSION: string = typeof FW_VERSION == "undefined" ? "0.0.0" : FW_VERSION;
 
-/** Per-product update key, provisioned at flash time; never in the bundle. */
+/** The HMAC update key of firmware before LMS signing: erased once this firmware is confirmed. */
 export const OTA_KEY = "ota.key";
+/** The product's update verify key: hex of the HSS public key (release tool --gen-key). */
+export const OTA_PUB = "ota.pub";
+/** Highest release counter of a confirmed update: manifests with a counter not above it are replays. */
+export const OTA_COUNTER = "ota.ctr";
 /** Last version reported on the inform topic (one inform per version, not per boot). */
 const INFORMED = "ota.inf";
+
+declare const OTA_PUB_KEY: string;
+/** Set only in a migration build (release --migrate): the public key it brings to HMAC-era devices. */
+const BUILT_PUB: string = typeof OTA_PUB_KEY == "undefined" ? "" : OTA_PUB_KEY;
 
 export interface OtaConfig {
   productKey: string;
@@ -28,9 +39,9 @@ export interface OtaConfig {
   everyCycles?: number;
   /** Bytes per Range request (and the most image bytes in RAM at once); default 4096. */
   chunkBytes?: number;
-  /** Boots a new script gets to reach a successful publish before rollback; default 3. */
+  /** Boots a new script gets to pass its health check before rollback; default 3. */
   trialBoots?: number;
-  /** Ms a trial boot may run without success before the boot stage reboots; default 600000. */
+  /** Ms a trial boot may run without passing before the boot stage reboots; default 600000. */
   trialWaitMs?: number;
   /** Per request; default 20000. */
   timeoutMs?: number;
@@ -45,16 +56,27 @@ export interface OtaPublisher {
 /** Manifest as published by the release tool (build/release.ts). */
 export interface OtaManifest {
   version: string;
+  /** Release counter: grows by one with every signed release of the product. */
+  counter: number;
   size: number;
-  sha1: string;
+  /** SHA-256 of the image, lowercase hex. */
+  sha256: string;
+  /** The image, absolute or relative to the manifest. */
   url: string;
-  signMethod: string;
-  signature: string;
+  /** The HSS signature file (binary) of manifestSignedText, absolute or relative to the manifest. */
+  sig: string;
 }
 
-/** The text the manifest signature covers; the release tool signs exactly this. */
-export function manifestSignedText(version: string, size: number, sha1: string): string {
-  return "ota1\n" + version + "\n" + size + "\n" + sha1;
+/** The bytes the manifest signature covers; the release tool signs exactly this. */
+export function manifestSignedText(version: string, counter: number, size: number, sha: string): string {
+  return "ota2\n" + version + "\n" + counter + "\n" + size + "\n" + sha;
+}
+
+/** Bytes of a hex string (no validation beyond what the caller checked). */
+export function fromHex(hex: string): string {
+  let s = "";
+  for (let i = 0; i + 1 < hex.length; i += 2) s += String.fromCharCode(parseInt(hex.substr(i, 2), 16));
+  return s;
 }
 
 /** Version parts as numbers; null unless digits separated by single dots. */
@@ -95,10 +117,10 @@ export function parseManifest(text: string): { ok: true; manifest: OtaManifest }
   if (!m || typeof m != "object") return { ok: false, error: "manifest: not an object" };
   if (typeof m.version != "string" || !versionParts(m.version)) return { ok: false, error: "manifest: version" };
   if (typeof m.size != "number" || !(m.size > 0) || Math.floor(m.size) !== m.size) return { ok: false, error: "manifest: size" };
-  if (typeof m.sha1 != "string" || m.sha1.length != 40) return { ok: false, error: "manifest: sha1" };
+  if (typeof m.counter != "number" || !(m.counter > 0) || Math.floor(m.counter) !== m.counter) return { ok: false, error: "manifest: counter" };
+  if (typeof m.sha256 != "string" || m.sha256.length != 64 || /[^0-9a-f]/.test(m.sha256)) return { ok: false, error: "manifest: sha256" };
   if (typeof m.url != "string" || !m.url) return { ok: false, error: "manifest: url" };
-  if (typeof m.signMethod != "string") return { ok: false, error: "manifest: signMethod" };
-  if (typeof m.signature != "string") return { ok: false, error: "manifest: signature" };
+  if (typeof m.sig != "string" || !m.sig) return { ok: false, error: "manifest: sig" };
   return { ok: true, manifest: m };
 }
 
@@ -112,19 +134,32 @@ export function imageUrl(manifestUrl: string, url: string): string {
   return manifestUrl.substr(0, manifestUrl.lastIndexOf("/") + 1) + url;
 }
 
-/** How a check ended: "off" (no url, key or boot stage), "idle" (not due), "trial" (this script
- * is not yet marked good), "unreachable", "current" (nothing newer), "refused" (reported). */
+/** How a check ended: "off" (no url, key, native SHA-256 or boot stage), "idle" (not due), "trial" (this script
+ * is not yet confirmed), "unreachable", "current" (nothing newer), "refused" (reported). */
 export type OtaOutcome = string;
 
 export interface Ota {
   /**
-   * Call after each successful publish: marks this script good (the boot stage then keeps it),
-   * reports a rollback and the running version when not yet reported, and on due cycles checks
-   * the manifest. `done` is not called when an update was installed: the device reboots.
+   * The local health check, once per cycle: `sensorOk` when the sensor answered. With a request
+   * sent this boot (it left the device: any outcome but "offline") it confirms a script on trial
+   * (the boot stage then keeps it). Sensor answered but nothing could be sent: noted, so that a
+   * rollback for lack of network offers the version again later instead of refusing it for good.
+   */
+  health(sensorOk: boolean): void;
+  /**
+   * Call after each successful publish: reports a rollback and the running version when not yet
+   * reported, and on due cycles checks the manifest. `done` is not called when an update was
+   * installed: the device reboots.
    */
   afterPublish(cycle: number, done: (outcome: OtaOutcome) => void): void;
   /** Checks the manifest now and installs a newer signed version. */
   check(done: (outcome: OtaOutcome) => void): void;
+}
+
+/** Migration from HMAC-signed updates: a build carrying the public key stores it when the device
+ * has none (the HMAC key is erased once this firmware is confirmed). */
+export function adoptKey(store: Store, builtPub: string): void {
+  if (builtPub && !store.read(OTA_PUB)) store.write(OTA_PUB, builtPub);
 }
 
 export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
@@ -133,6 +168,51 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
   const chunkBytes = cfg.chunkBytes || 4096;
   const timeoutMs = cfg.timeoutMs || 20000;
   const t = topics(cfg.productKey, cfg.deviceName);
+  // The platform's native SHA-256: the signature check hashes hundreds of times (BENCHMARKS.md).
+  const hash = hal.sha256;
+  adoptKey(store, BUILT_PUB);
+  const rec0 = readBootRecord(store);
+  let onTrial = !!rec0 && rec0.t !== undefined && store.read(OK_MARK) !== version;
+  let sent = false;
+  if (onTrial) {
+    // Watches this boot's requests for the health check: one that left the device counts.
+    const net = hal.net;
+    const request = net.request;
+    net.request = function (req, cb) {
+      request.call(net, req, function (err, res) {
+        if (!err || err.kind != "offline") sent = true;
+        cb(err, res);
+      });
+    };
+  }
+
+  function parse(text: string | undefined): unknown {
+    try {
+      return JSON.parse(text || "null");
+    } catch {
+      return null;
+    }
+  }
+
+  function counter(): number {
+    return parseInt(store.read(OTA_COUNTER) || "0", 10) || 0;
+  }
+
+  function health(sensorOk: boolean): void {
+    if (!onTrial || !sensorOk) return;
+    if (!sent) {
+      if (store.read(UP_MARK) !== version) store.write(UP_MARK, version);
+      return;
+    }
+    onTrial = false;
+    store.write(OK_MARK, version);
+    // Confirmed: this release's counter is now the floor for manifests (older signed ones are replays).
+    const p = parse(store.read(PENDING)) as { v: string; n: number } | null;
+    if (p && p.v === version && p.n > counter()) store.write(OTA_COUNTER, String(p.n));
+    // The HMAC key of the firmware before LMS signing is of no use now, and must not be readable.
+    if (store.read(OTA_PUB) && store.read(OTA_KEY) !== undefined) store.erase(OTA_KEY);
+    hal.log("I", "ota: " + version + " confirmed by its health check");
+  }
 
   function progress(step: number, desc: string, cb: (sent: boolean) => void): void {
     hal.log(step < 0 ? "W" : "I", "ota " + step + " " + desc);
@@ -145,23 +225,22 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
     hal.net.request({ method: "GET", url: url, headers: headers, body: "", timeoutMs: timeoutMs, maxBodyBytes: maxBytes }, cb);
   }
 
-  function rolledBack(): { v: string; r?: number } | null {
-    try {
-      return JSON.parse(store.read(ROLLED_BACK) || "null");
-    } catch {
-      return null;
-    }
+  /** The rolled-back version, `n` set when it was for lack of network (its sensor answered). */
+  function rolledBack(): { v: string; r?: number; n?: number } | null {
+    const rb = parse(store.read(ROLLED_BACK)) as { v: string; r?: number; n?: number } | null;
+    if (rb && store.read(UP_MARK) === rb.v) rb.n = 1;
+    return rb;
   }
 
-  /** Downloads and verifies `m` into `slot`; `cb` gets null or [step, reason]. */
+  /** Downloads `m` into `slot` and checks what was stored; `cb` gets null or [step, reason]. */
   function download(m: OtaManifest, slot: string, cb: (fail: [number, string] | null) => void): void {
     const url = imageUrl(cfg.manifestUrl, m.url);
-    const hash = createSha1();
     let offset = 0;
     let retried = false;
     function next(): void {
       if (offset >= m.size) {
-        cb(hash.digestHex() === m.sha1 ? null : [-3, "sha1 mismatch"]);
+        // The hash of the slot as stored: a flash write that went wrong is caught too.
+        cb(toHex((hash as (s: string) => string)(store.read(slot) || "")) === m.sha256 ? null : [-3, "sha256 mismatch"]);
         return;
       }
       const want = Math.min(chunkBytes, m.size - offset);
@@ -191,7 +270,6 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
           cb([-4, "write at " + offset]);
           return;
         }
-        hash.update(body);
         offset += want;
         next();
       });
@@ -199,17 +277,39 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
     next();
   }
 
+  /** Downloads, checks and switches to `m` (its signature already checked). */
+  function install(m: OtaManifest, refuse: (step: number, why: string) => void): void {
+    const rec = readBootRecord(store);
+    const running = rec ? rec.c : SLOTS[0];
+    const slot = running == SLOTS[0] ? SLOTS[1] : SLOTS[0];
+    progress(1, "download " + m.version, function () {
+      download(m, slot, function (fail) {
+        if (fail) {
+          refuse(fail[0], fail[1]);
+          return;
+        }
+        store.erase(UP_MARK);
+        if (!store.write(PENDING, JSON.stringify({ v: m.version, n: m.counter })) ||
+          !writeBootRecord(store, { s: 0, c: slot, v: m.version, p: running, pv: version, t: 0,
+            k: cfg.trialBoots || 3, w: cfg.trialWaitMs || 600000 })) {
+          refuse(-4, "boot record");
+          return;
+        }
+        progress(100, "installed " + m.version, function () { hal.power.reboot(); });
+      });
+    });
+  }
+
   function check(done: (outcome: OtaOutcome) => void): void {
-    // Trimmed: a key file made with `openssl rand -hex 32 > F` ends in a newline.
-    const key = (store.read(OTA_KEY) || "").trim();
-    if (!cfg.manifestUrl || !key || store.read(BOOT_STAGE) === undefined) {
-      hal.log("D", "ota off: " + (!cfg.manifestUrl ? "no url" : !key ? "no " + OTA_KEY : "no boot stage"));
+    // Trimmed: a key file may end in a newline.
+    const key = (store.read(OTA_PUB) || "").trim();
+    if (!cfg.manifestUrl || !key || !hash || store.read(BOOT_STAGE) === undefined) {
+      hal.log("D", "ota off: " + (!cfg.manifestUrl ? "no url" : !key ? "no " + OTA_PUB : !hash ? "no native SHA-256" : "no boot stage"));
       done("off");
       return;
     }
-    const rec = readBootRecord(store);
-    // The previous slot is the rollback target until this script is marked good: keep it.
-    if (rec && rec.t !== undefined && store.read(OK_MARK) !== rec.v) {
+    // The previous slot is the rollback target until this script is confirmed: keep it.
+    if (onTrial) {
       done("trial");
       return;
     }
@@ -229,40 +329,37 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
       }
       const m = p.manifest;
       const rb = rolledBack();
-      if (!versionNewer(m.version, version) || (rb && rb.v === m.version)) {
+      // A version rolled back for a crash stays refused; one rolled back for lack of network is
+      // offered again once the rollback was reported (the network works again).
+      if (!versionNewer(m.version, version) || (rb && rb.v === m.version && !(rb.n && rb.r))) {
         done("current");
         return;
       }
-      if (!signMethodBuilt(m.signMethod) ||
-        hmacHex(m.signMethod, key, manifestSignedText(m.version, m.size, m.sha1)) !== m.signature) {
-        refuse(-3, "signature " + m.version);
+      if (m.counter <= counter()) {
+        refuse(-3, "replayed release " + m.version + " (counter " + m.counter + ")");
         return;
       }
-      const running = rec ? rec.c : SLOTS[0];
-      const slot = running == SLOTS[0] ? SLOTS[1] : SLOTS[0];
       if (store.free() < m.size) {
         refuse(-4, "no room for " + m.size);
         return;
       }
-      progress(1, "download " + m.version, function () {
-        download(m, slot, function (fail) {
-          if (fail) {
-            refuse(fail[0], fail[1]);
-            return;
-          }
-          if (!writeBootRecord(store, { s: 0, c: slot, v: m.version, p: running, pv: version, t: 0,
-            k: cfg.trialBoots || 3, w: cfg.trialWaitMs || 600000 })) {
-            refuse(-4, "boot record");
-            return;
-          }
-          progress(100, "installed " + m.version, function () { hal.power.reboot(); });
-        });
+      const pk = fromHex(key);
+      // Exactly the signature's length and no more in RAM, whatever the host sends.
+      get(imageUrl(cfg.manifestUrl, m.sig), "", hssSignatureBytes(pk), function (err2, sig) {
+        if (err2 || !sig || sig.status != 200) {
+          refuse(-2, "signature file " + (err2 ? "net " + err2.kind : "http " + (sig ? sig.status : 0)));
+          return;
+        }
+        const good = !sig.truncated && hssVerify(pk, manifestSignedText(m.version, m.counter, m.size, m.sha256), sig.body, hash as (s: string) => string);
+        // Gone before the download: the signature is a few KB of RAM.
+        sig.body = "";
+        if (!good) refuse(-3, "signature " + m.version);
+        else install(m, refuse);
       });
     });
   }
 
   function afterPublish(cycle: number, done: (outcome: OtaOutcome) => void): void {
-    if (store.read(OK_MARK) !== version) store.write(OK_MARK, version);
     const rb = rolledBack();
     function inform(): void {
       if (store.read(INFORMED) === version) {
@@ -279,12 +376,12 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
       else done("idle");
     }
     if (rb && !rb.r) {
-      progress(-1, "rolled back from " + rb.v, function (sent) {
-        if (sent) store.write(ROLLED_BACK, JSON.stringify({ v: rb.v, r: 1 }));
+      progress(-1, "rolled back from " + rb.v + (rb.n ? " (no network)" : ""), function (ok) {
+        if (ok) store.write(ROLLED_BACK, JSON.stringify({ v: rb.v, r: 1 }));
         inform();
       });
     } else inform();
   }
 
-  return { afterPublish: afterPublish, check: check };
+  return { health: health, afterPublish: afterPublish, check: check };
 }

@@ -127,4 +127,7 @@ export interface Hal {
   dht: PulseCapture;
   power: Power;
   log: Log;
+  /** SHA-256 of a byte string to its 32 raw bytes, when the platform has a native one (the OTA
+   * signature check hashes hundreds of times); absent: the firmware's own. */
+  sha256?: (bytes: string) => string;
 }

@@ -1,5 +1,6 @@
 // OTA update hosting of the local platform: serves a release folder (build/release.ts output:
-// manifest.json + firmware-X.Y.Z.js) with single HTTP Range requests, as devices download in chunks.
+// manifest.json + firmware-X.Y.Z.js + its signature firmware-X.Y.Z.sig) with single HTTP Range
+// requests, as devices download in chunks.
 import type { FastifyInstance } from "fastify";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -43,7 +44,7 @@ export function registerUpdates(app: FastifyInstance, opts: UpdatesOptions): voi
     const rangeHeader = typeof req.headers.range === "string" ? req.headers.range : undefined;
     let body: Buffer = readFileSync(file);
     if (opts.onServe) body = opts.onServe(name, body, rangeHeader);
-    const type = name.endsWith(".json") ? "application/json" : "application/javascript";
+    const type = name.endsWith(".json") ? "application/json" : name.endsWith(".sig") ? "application/octet-stream" : "application/javascript";
     reply.header("accept-ranges", "bytes").header("cache-control", "no-cache").type(type);
     const range = parseRange(rangeHeader, body.length);
     if (range === null) {

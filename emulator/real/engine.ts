@@ -3,6 +3,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { generateLmsKey, hssPublicKey } from "../../build/lms";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
@@ -31,6 +32,17 @@ export function writerEngine(engine: string): string {
 }
 
 export type Layout = "plain" | "ota";
+
+/**
+ * A throwaway OTA update public key file (hex of an HSS public key, as `npm run release -- --gen-key`
+ * writes it) for runs in the OTA layout: the smallest tree, made in a fraction of a second.
+ */
+export function throwawayUpdateKey(dir: string): string {
+  const file = path.join(dir, "update.pub");
+  const key = generateLmsKey(5, 3);
+  fs.writeFileSync(file, hssPublicKey(key).toString("hex") + "\n");
+  return file;
+}
 
 export interface ImageOptions {
   engine: string;

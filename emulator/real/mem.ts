@@ -2,12 +2,11 @@
 // layouts, the paths that build the most: steady cycles (idle and peak), a cold boot, a backlog
 // flush after an outage, a 20001 re-auth and resend, the sensor-fault event. Prints JsVars per run
 // and checks them against build/budgets.json "ram" (fails naming the run, the figure and the budget).
-import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Command } from "commander";
-import { findEngine, ENGINE_RECIPE } from "./engine";
+import { findEngine, throwawayUpdateKey, ENGINE_RECIPE } from "./engine";
 import { runReal, type RealReport } from "./run";
 import type { Scenario } from "../scenarios";
 
@@ -34,8 +33,7 @@ export function loadRamBudget(file = path.resolve(__dirname, "..", "..", "build"
 
 /** Runs every layout and path at once (they take real time); one report per run. */
 export async function measure(engine: string, minutes: number): Promise<{ layout: string; run: string; report: RealReport }[]> {
-  const key = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "mem-")), "ota.key");
-  fs.writeFileSync(key, crypto.randomBytes(32).toString("hex"), { mode: 0o600 });
+  const key = throwawayUpdateKey(fs.mkdtempSync(path.join(os.tmpdir(), "mem-")));
   const jobs: Promise<{ layout: string; run: string; report: RealReport }>[] = [];
   for (const layout of ["plain", "ota"] as const) {
     for (const r of RUNS) {

@@ -14,7 +14,7 @@ import type { DeviceStats } from "../runtime/device";
 import type { Frame } from "../sensor/sim";
 import type { Scenario } from "../scenarios";
 import { bundleVersion, type VersionRun } from "../runtime/ota-run";
-import { bootEngine, writeImage, type Layout } from "./engine";
+import { bootEngine, throwawayUpdateKey, writeImage, type Layout } from "./engine";
 
 /** Faults this runner can apply on a real engine (the host build has no Wi-Fi, TLS faults or slow links here). */
 const REAL_FAULTS = ["networkDown", "platformCode", "sensor", "powerLoss"];
@@ -202,7 +202,8 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
     dir,
     credentials: config,
     layout: o.layout,
-    updateKey: o.updateKey,
+    // the OTA layout needs an update public key: a throwaway one unless given
+    updateKey: o.updateKey ?? (o.layout === "ota" ? throwawayUpdateKey(dir) : undefined),
     sim: { pin: "D4", faults, deepSleep: false },
     extraCode: o.imageExtra ? o.imageExtra({ ...identity, endpoint }) : undefined,
   });

@@ -2,6 +2,7 @@
 // surface (no Node globals), booting `.boot0`..`.boot3` and `.bootcde` from its Storage; deep
 // sleep, E.reboot, the watchdog and power loss end the context (RAM gone, Storage kept) and boot
 // again later on the virtual clock.
+import { createHash } from "node:crypto";
 import * as vm from "node:vm";
 import type { Scheduler } from "./clock";
 import { Flash, PowerCut, storageModule } from "./storage";
@@ -410,6 +411,8 @@ export class Device {
               if (m === "on" || m === "off") this.setTelnet(m);
             },
           };
+        // the ESP32 build's crypto module (mbedTLS): one-shot hashes to an ArrayBuffer
+        else if (n === "crypto") modules[n] = { SHA256: (d: unknown) => new Uint8Array(createHash("sha256").update(Buffer.from(String(d), "latin1")).digest()).buffer };
         else throw err("Module " + n + " not found");
         return modules[n];
       },

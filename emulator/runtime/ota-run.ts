@@ -1,4 +1,4 @@
-// OTA in emulation runs: flashes the device in the OTA layout (.boot0 + fw.a + ota.key), builds
+// OTA in emulation runs: flashes the device in the OTA layout (.boot0 + fw.a + ota.pub), builds
 // releases from the bundle under test (another FW_VERSION, or one that throws at boot), serves them
 // through the local platform's update hosting with host-side faults and power cuts, and observes
 // which version ran at each boot (from the scripts the boot stage starts, never the firmware's word).
@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import type { Flash } from "./storage";
 import type { Device } from "./device";
 import type { Scheduler } from "./clock";
-import { makeManifest, signedText, writeRelease } from "../../build/release";
+import { makeManifest, signedText } from "../../build/release";
+import { generateLmsKey, hssPublicKey, hssSignAt, lmsTree, type LmsKey } from "../../build/lms";
 import { versionNewer } from "../../firmware/ota";
 
 /** The `ota` block of a scenario. */
@@ -15,8 +16,13 @@ export interface OtaScenario {
   /** The B release: the same bundle with the next version, or one that throws at boot. */
   image: "good" | "throws";
   /** Host-side faults from `atMin` on: a tampered image, a manifest signed with another key, a
-   * manifest with the wrong size (correctly signed), a download whose connection drops mid-body. */
-  phases?: { atMin: number; fault: "none" | "tamper" | "signature" | "size" | "truncate" }[];
+   * manifest with the wrong size (correctly signed), a download whose connection drops mid-body,
+   * an older genuine release served again (replay). */
+  phases?: { atMin: number; fault: "none" | "tamper" | "signature" | "size" | "truncate" | "replay" }[];
+  /** From the first boot of the new release on, for `forMin` minutes: the platform unreachable
+   * ("networkDown": connects fail, as when an attacker blocks the endpoint) or no Wi-Fi at all
+   * ("wifiDrop": no request can leave the device). */
+  afterInstall?: { fault: "networkDown" | "wifiDrop"; forMin: number };
   /** Power cuts at random OTA Storage writes (image chunks, boot record, success mark); after each
    * installed release the next one is published, so the cuts cover download and switch-over. */
   powerCuts?: number;
@@ -42,7 +48,7 @@ export interface OtaReport {
   unverifiedBoots: number;
 }
 
-const OTA_FILES = new Set(["fw.a", "fw.b", "ota.m0", "ota.m1", "ota.ok", "ota.rb"]);
+const OTA_FILES = new Set(["fw.a", "fw.b", "ota.m0", "ota.m1", "ota.ok", "ota.rb", "ota.up", "ota.ctr", "ota.nc"]);
 
 function sha1(s: string | Buffer): string {
   return crypto.createHash("sha1").update(typeof s === "string" ? Buffer.from(s, "latin1") : s).digest("hex");
@@ -50,7 +56,7 @@ function sha1(s: string | Buffer): string {
 
 /** The FW_VERSION the bundle was built with (esbuild inlines it next to the update key's file name). */
 export function bundleVersion(code: string): string {
-  const m = /"(\d{1,9}(?:\.\d{1,9}){0,3})",\w+="ota\.key"/.exec(code);
+  const m = /"(\d{1,9}(?:\.\d{1,9}){0,3})",\w+="ota\.key"/.exec(code) || /"(\d{1,9}(?:\.\d{1,9}){0,3})"[^"]{0,40}"ota\.key"/.exec(code);
   if (!m) throw new Error("cannot find the FW_VERSION of the bundle (is it a dist/firmware.js with the OTA updater?)");
   return m[1];
 }
@@ -116,9 +122,21 @@ export interface OtaRig {
   report(messages: { topic: string; payload: string }[]): OtaReport;
 }
 
+/** An LMS signer for emulation runs: a small tree (H5 / W4, 32 leaves, made in a fraction of a
+ * second) whose leaves may sign again (no secret is at stake here; the release tool never does). */
+class RigSigner {
+  private key: LmsKey = generateLmsKey(5, 3);
+  private nodes = lmsTree(this.key);
+  private q = 0;
+  readonly pub = hssPublicKey(this.key, this.nodes).toString("hex");
+  sign(text: string): Buffer {
+    return hssSignAt(this.key, this.q++ % 32, Buffer.from(text, "latin1"), undefined, this.nodes);
+  }
+}
+
 export function otaRig(firmware: string, boot0: string, updatesDir: string, spec: OtaScenario, chunkBytes: number): OtaRig {
-  const key = crypto.randomBytes(32).toString("hex");
-  const otherKey = crypto.randomBytes(32).toString("hex");
+  const signer = new RigSigner();
+  const other = new RigSigner();
   const a = bundleVersion(firmware);
   const tracker = new VersionTracker();
   tracker.add(firmware, a);
@@ -132,9 +150,12 @@ export function otaRig(firmware: string, boot0: string, updatesDir: string, spec
   };
   const releases: string[] = [];
   let latest = a;
+  let counter = 0;
   let fault = "none";
   let offered = 0;
   let cuts = 0;
+  /** Manifests published so far, by version (the replay fault serves the first one again). */
+  const manifests: string[] = [];
 
   function imageFor(v: string): string {
     const lit = JSON.stringify(a);
@@ -144,10 +165,15 @@ export function otaRig(firmware: string, boot0: string, updatesDir: string, spec
     return spec.image === "throws" ? 'throw new Error("release ' + v + ' fails at boot");\n' + img : img;
   }
 
+  /** What build/release.ts writes: image, signature file, then manifest.json. */
   function release(v: string): void {
     const img = imageFor(v);
     tracker.add(img, v);
-    writeRelease({ version: v, image: Buffer.from(img, "latin1"), key, outDir: updatesDir });
+    const m = makeManifest(Buffer.from(img, "latin1"), v, ++counter, `firmware-${v}.js`, `firmware-${v}.sig`);
+    fs.writeFileSync(updatesDir + "/" + m.url, img, "latin1");
+    fs.writeFileSync(updatesDir + "/" + m.sig, signer.sign(signedText(m.version, m.counter, m.size, m.sha256)));
+    fs.writeFileSync(updatesDir + "/manifest.json", JSON.stringify(m, null, 2) + "\n");
+    manifests.push(JSON.stringify(m));
     releases.push(v);
     latest = v;
   }
@@ -159,21 +185,19 @@ export function otaRig(firmware: string, boot0: string, updatesDir: string, spec
     dir: updatesDir,
     onServe(name, body) {
       if (name === "manifest.json") {
-        const m = JSON.parse(body.toString("utf8"));
+        const m = JSON.parse(fault === "replay" ? manifests[0] : body.toString("utf8"));
         if (versionNewer(m.version, tracker.running())) offered++;
-        if (fault === "signature" || fault === "size") {
-          const img = fs.readFileSync(updatesDir + "/" + m.url);
-          const bad = makeManifest(img, m.version, fault === "signature" ? otherKey : key, m.url);
-          if (fault === "size") {
-            // signed over the wrong size with the right key: only the size check can catch it
-            bad.size = img.length + 5;
-            bad.signature = crypto.createHmac("sha1", key).update(signedText(m.version, bad.size, bad.sha1), "latin1").digest("hex");
-          }
-          return Buffer.from(JSON.stringify(bad));
-        }
-        return body;
+        if (fault === "size") return Buffer.from(JSON.stringify({ ...m, size: m.size + 5 }));
+        return fault === "replay" ? Buffer.from(manifests[0]) : body;
       }
-      if (fault === "tamper") {
+      if (name.endsWith(".sig") && (fault === "signature" || fault === "size")) {
+        const m = JSON.parse(fs.readFileSync(updatesDir + "/manifest.json", "utf8"));
+        // another key over the right text, or the right key over a wrong size (only the size check
+        // of the download can catch that one)
+        if (fault === "signature") return other.sign(signedText(m.version, m.counter, m.size, m.sha256));
+        return signer.sign(signedText(m.version, m.counter, m.size + 5, m.sha256));
+      }
+      if (fault === "tamper" && name.endsWith(".js")) {
         const t = Buffer.from(body);
         const i = t.indexOf("reading ");
         t[i >= 0 ? i : t.length >> 1] ^= 0x20; // one letter's case: still valid JS, another hash
@@ -184,13 +208,29 @@ export function otaRig(firmware: string, boot0: string, updatesDir: string, spec
     attach(flash, device, sched) {
       flash.put(".boot0", Buffer.from(boot0, "latin1"));
       flash.put("fw.a", Buffer.from(firmware, "latin1"));
-      flash.put("ota.key", Buffer.from(key, "latin1"));
+      flash.put("ota.pub", Buffer.from(signer.pub, "latin1"));
       device.onScript = (n, c) => tracker.script(n, c);
       for (const p of spec.phases || []) {
         sched.at(p.atMin * 60000, () => {
           fault = p.fault;
-          device.faults.cutBody = p.fault === "truncate" ? { path: "/ota/firmware-", keepBytes: Math.floor(chunkBytes / 2) } : null;
+          // the image only (its signature file is fetched whole before the download)
+          device.faults.cutBody = p.fault === "truncate" ? { path: "/ota/firmware-" + latest + ".js", keepBytes: Math.floor(chunkBytes / 2) } : null;
         });
+      }
+      const after = spec.afterInstall;
+      if (after) {
+        let done = false;
+        tracker.onBoot = (v) => {
+          if (done || v === a) return;
+          done = true;
+          if (after.fault === "wifiDrop") device.wifiDrop(after.forMin * 60000);
+          else {
+            device.faults.down = true;
+            sched.after(after.forMin * 60000, () => {
+              device.faults.down = false;
+            });
+          }
+        };
       }
       const total = spec.powerCuts ?? 0;
       if (!total) return;

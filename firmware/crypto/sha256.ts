@@ -49,3 +49,6 @@ export function createSha256(): Hasher {
   return mdHasher([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19],
     sha256Block, 24);
 }
+
+/** SHA-256 of a byte string, raw 32-byte digest (the LMS verifier's hash where none is native). */
+export const sha256 = (s: string): string => createSha256().update(s).digest();

@@ -122,6 +122,15 @@ function boot(): void {
     power: power,
     log: log,
   };
+  // The ESP32 build's crypto module hashes natively (mbedTLS): the OTA signature check needs it.
+  try {
+    const sha = require("crypto").SHA256;
+    if (sha) hal.sha256 = function (bytes) {
+      return E.toString(sha(bytes));
+    };
+  } catch {
+    // no crypto module: the firmware's own SHA-256
+  }
   startApp(hal, config);
 }
 

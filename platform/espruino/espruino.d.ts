@@ -6,6 +6,8 @@ declare function require(name: "http"): import("./net").EspHttp;
 declare function require(name: "Storage"): import("./store").EspStorage;
 declare function require(name: "Wifi"): import("./wifi").EspWifi;
 declare function require(name: "TelnetServer"): { setOptions(o: { mode: string }): void };
+/** One-shot hashes of the crypto module (mbedTLS); the result is an ArrayBuffer. */
+declare function require(name: "crypto"): { SHA256?: (data: string) => ArrayBuffer };
 declare function require(name: string): unknown;
 
 /** Seconds since 1970 (fractional), or since boot until set. */
@@ -28,6 +30,8 @@ declare const E: {
   setPassword(pw: string): void;
   /** Locks every console (serial and Telnet) until the password line is entered. */
   lockConsole(): void;
+  /** The bytes of an ArrayBuffer as a byte string. */
+  toString(data: ArrayBuffer): string;
 };
 
 /** Only on ESP32 builds. */

@@ -41,6 +41,23 @@ describe("build: signmethods in dist/firmware.js", function () {
     assert.ok(/\bupdate:/.test(core) && /\bdigestHex:/.test(core), "core.js lost its public hasher names");
   });
 
+  it("a migration build (OTA_PUB_KEY, release --migrate) carries the update public key; a normal build carries none", async () => {
+    const pub = "000000010000000600000003" + "5a".repeat(48);
+    const before = process.env.OTA_PUB_KEY;
+    process.env.OTA_PUB_KEY = pub;
+    try {
+      const r = await build({ signMethods: ["hmacsha1"], outDir: path.join(tmp, "mig"), log: () => undefined });
+      assert.deepEqual(r.errors, [], "within budget with the key");
+    } finally {
+      if (before === undefined) delete process.env.OTA_PUB_KEY;
+      else process.env.OTA_PUB_KEY = before;
+    }
+    const mig = fs.readFileSync(path.join(tmp, "mig", "firmware.js"), "utf8");
+    assert.equal(mig.split(pub).length, 2, "the key once, as the adopted value");
+    const plain = fs.readFileSync(path.join(tmp, "a", "firmware.js"), "utf8");
+    assert.ok(!/[0-9a-f]{120}/.test(plain), "a normal build carries no key");
+  });
+
   it("hashing through the shortened method names (firmware.js build) matches Node: streaming SHA-1, HMAC-SHA1 keys 0..100 bytes", async () => {
     const r = await esbuild.build(Object.assign({}, deviceBase, {
       absWorkingDir: ROOT, write: false, metafile: false, format: "iife" as const, mangleProps: HASHER_METHODS,

@@ -5,6 +5,7 @@ import * as nodeCrypto from "node:crypto";
 import * as path from "node:path";
 import { loadCoreInVm, loadCoreInQuickJS, loadCoreInProcess, realEngineBins, CoreEngine } from "../engines";
 import { SHA1_VECTORS, SHA1_MILLION_A, HMAC_VECTORS, EDGE_LENGTHS, randomBytes } from "./vectors";
+import { RFC8554_VECTORS } from "./lms-vectors";
 
 const NODE_HASH: { [method: string]: string } = { hmacsha1: "sha1", hmacmd5: "md5", hmacsha256: "sha256" };
 
@@ -33,7 +34,7 @@ for (const [name, load, real] of engines) {
       // Espruino has its own require and process; Buffer and module are Node's alone
       assert.equal(core.evaluate("typeof Buffer + typeof module"), "undefinedundefined");
       if (!real) assert.equal(core.evaluate("typeof require + typeof process"), "undefinedundefined");
-      for (const fn of ["hmacHex", "sha1Hex", "createSha1", "signMethodBuilt", "utf8Encode", "toHex"]) {
+      for (const fn of ["hmacHex", "sha1Hex", "createSha1", "signMethodBuilt", "utf8Encode", "toHex", "hssVerify", "lmsVerify", "sha256"]) {
         assert.equal(core.evaluate(`typeof IotCore.${fn}`), "function", fn);
       }
     });
@@ -79,6 +80,16 @@ for (const [name, load, real] of engines) {
       assert.equal(core.call("signMethodBuilt", "hmacsha1"), true);
       assert.equal(core.call("signMethodBuilt", "hmacsha384"), false);
       assert.throws(() => core.call("hmacHex", "hmacsha384", "k", "m"), /hmacsha384/);
+    });
+
+    it("hssVerify: RFC 8554 Test Case 2 with the core's SHA-256; a changed byte is refused", () => {
+      const v = RFC8554_VECTORS[1];
+      const b = (h: string) => Buffer.from(h, "hex").toString("latin1");
+      const sig = b(v.sig);
+      assert.equal(core.evaluate(`IotCore.hssVerify(${JSON.stringify(b(v.pub))},${JSON.stringify(v.msg)},${JSON.stringify(sig)},IotCore.sha256)`), true);
+      const bad = sig.substr(0, 1000) + String.fromCharCode(sig.charCodeAt(1000) ^ 4) + sig.substr(1001);
+      assert.equal(core.evaluate(`IotCore.hssVerify(${JSON.stringify(b(v.pub))},${JSON.stringify(v.msg)},${JSON.stringify(bad)},IotCore.sha256)`), false);
+      assert.equal(core.call("toHex", core.call("sha256", "abc")), nodeCrypto.createHash("sha256").update("abc").digest("hex"));
     });
 
     // Espruino on an ESP32 has byte strings only: no text outside 0..255 reaches the device

@@ -48,9 +48,9 @@ describe("LAN push: flash.sh --port tcp://... with the espruino CLI against the 
     }
   }
 
-  it("--update-key: installs .boot0, fw.a, ota.key and iot.json, drops an old .bootcde and OTA state, boots fw.a through the boot stage", async () => {
-    const key = path.join(dir, "ota.key");
-    fs.writeFileSync(key, crypto.randomBytes(32).toString("hex") + "\n");
+  it("--update-key: installs .boot0, fw.a, ota.pub and iot.json, drops an old .bootcde and OTA state, boots fw.a through the boot stage", async () => {
+    const key = path.join(dir, "p1.lms.pub");
+    fs.writeFileSync(key, "000000010000000600000003" + crypto.randomBytes(48).toString("hex") + "\n");
     // what flash.sh --no-build uploads: dist/ as it is now
     const boot0 = fs.readFileSync(path.join(ROOT, "dist/boot0.js"), "latin1");
     const firmware = fs.readFileSync(path.join(ROOT, "dist/firmware.js"), "latin1");
@@ -64,7 +64,7 @@ describe("LAN push: flash.sh --port tcp://... with the espruino CLI against the 
     assert.ok(fl.get(".boot0"), "no .boot0; Storage holds " + JSON.stringify(fl.names()) + "\n" + r.out.slice(-2000));
     assert.equal(fl.get(".boot0")!.toString("latin1"), boot0);
     assert.ok(fl.get("fw.a")!.toString("latin1") === firmware, "fw.a is not dist/firmware.js");
-    assert.equal(fl.get("ota.key")!.toString("latin1"), fs.readFileSync(key, "latin1").trim());
+    assert.equal(fl.get("ota.pub")!.toString("latin1"), fs.readFileSync(key, "latin1").trim());
     assert.deepEqual(JSON.parse(fl.get("iot.json")!.toString("latin1")), device);
     for (const gone of [".bootcde", "ota.m0", "fw.b"]) assert.equal(fl.get(gone), undefined, gone + " still there");
     assert.ok((b.device.stats.bootsByCause.reset || 0) >= 1, "the CLI reset() the device first");

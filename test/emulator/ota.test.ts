@@ -9,6 +9,8 @@ import { startSession } from "../../emulator/runtime/session";
 import type { Report } from "../../emulator/runtime/report";
 import { loadScenario } from "../../emulator/scenarios";
 import { bundleVersion, type VersionRun } from "../../emulator/runtime/ota-run";
+import { Flash } from "../../emulator/runtime/storage";
+import { build } from "../../build/build";
 
 const FIRMWARE = path.resolve(__dirname, "../../dist/firmware.js");
 
@@ -64,7 +66,7 @@ describe("OTA end to end (dist/firmware.js + dist/boot0.js + local platform upda
     const f = r.ota!.failures;
     const steps = (re: RegExp) => f.filter((x) => re.test(x.desc)).map((x) => x.step);
     // five minutes per fault, one check per minute
-    assert.deepEqual(steps(/^sha1 mismatch$/), [-3, -3, -3, -3, -3]);
+    assert.deepEqual(steps(/^sha256 mismatch$/), [-3, -3, -3, -3, -3]);
     assert.deepEqual(steps(/^signature /), [-3, -3, -3, -3, -3]);
     assert.deepEqual(steps(/^size \d+ != \d+$/), [-3, -3, -3, -3, -3]);
     const dl = f.filter((x) => x.step === -2);
@@ -87,6 +89,63 @@ describe("OTA end to end (dist/firmware.js + dist/boot0.js + local platform upda
     assert.equal(r.ota!.rolledBack, 1);
     assert.deepEqual(r.ota!.failures, [{ step: -1, desc: "rolled back from " + B }]);
     assert.deepEqual(r.ota!.informed, [A]);
+  });
+
+  it("ota-blocked-endpoint: the endpoint blocked for 40 min (4 trial windows) right after the update does not roll B back: its health check confirms it", async () => {
+    const r = await run("ota-blocked-endpoint");
+    const v = runs(r.versions!);
+    assert.deepEqual(v.map((x) => x[0]), [A, B], JSON.stringify(v));
+    assert.equal(r.ota!.installed, 1);
+    assert.equal(r.ota!.rolledBack, 0);
+    assert.deepEqual(r.ota!.informed, [A, B], "B reported itself once the endpoint was back");
+    assert.ok(r.published >= r.readings - 1, "the readings of the blocked span arrive afterwards");
+  });
+
+  it("ota-no-network: B rolled back for lack of Wi-Fi (sensor fine, nothing could be sent) is offered again and installed once the network is back", async () => {
+    const r = await run("ota-no-network");
+    const v = runs(r.versions!);
+    assert.deepEqual(v.map((x) => x[0]), [A, B, A, B], JSON.stringify(v));
+    assert.equal(v[1][1], 3, "three trial boots");
+    assert.equal(r.ota!.rolledBack, 1);
+    assert.deepEqual(r.ota!.failures, [{ step: -1, desc: "rolled back from " + B + " (no network)" }]);
+    assert.equal(r.ota!.installed, 2);
+    assert.deepEqual(r.ota!.informed, [A, B]);
+  });
+
+  it("migration: the HMAC-signed migration build, booted on trial in an HMAC-era layout, adopts the public key and erases ota.key once its health check passes", async () => {
+    const pub = "000000010000000600000003" + "3c".repeat(48);
+    const out = path.join(dataDir, "mig-build");
+    const env = { pub: process.env.OTA_PUB_KEY, v: process.env.FW_VERSION };
+    process.env.OTA_PUB_KEY = pub;
+    process.env.FW_VERSION = "9.0.0";
+    try {
+      const b = await build({ signMethods: ["hmacsha1"], outDir: out, log: () => undefined });
+      assert.deepEqual(b.errors, []);
+    } finally {
+      for (const [k, v] of [["OTA_PUB_KEY", env.pub], ["FW_VERSION", env.v]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+    // What the HMAC-era firmware leaves after installing the migration release into fw.b: the boot
+    // stage (unchanged), the old script in fw.a, a trial boot record, and the HMAC key.
+    const flashFile = path.join(dataDir, "flash-mig.json");
+    const pre = new Flash(flashFile);
+    pre.put(".boot0", fs.readFileSync(path.resolve(__dirname, "../../dist/boot0.js")));
+    pre.put("fw.a", Buffer.from("print('HMAC-era firmware');"));
+    pre.put("fw.b", fs.readFileSync(path.join(out, "firmware.js")));
+    pre.put("ota.m0", Buffer.from(JSON.stringify({ s: 2, c: "fw.b", v: "9.0.0", p: "fw.a", pv: "0.1.0", t: 0, k: 3, w: 600000 })));
+    pre.put("ota.key", Buffer.from("ab".repeat(32)));
+    const empty = path.join(dataDir, "empty.js");
+    fs.writeFileSync(empty, "");
+    const s = await startSession({ fast: true, firmwareFile: empty, dataDir, flashFile, keepFlash: true, minutes: 5,
+      config: { otaUrl: "https://127.0.0.1:9/ota/manifest.json", otaEveryCycles: 1 } });
+    const r = await s.done;
+    const fl = s.device.flash;
+    assert.ok(r.published >= 3, "the migration build runs and publishes: " + r.published);
+    assert.equal(fl.get("ota.pub")?.toString("latin1"), pub, "adopted the public key it carries");
+    assert.equal(fl.get("ota.ok")?.toString("latin1"), "9.0.0", "confirmed by its health check");
+    assert.equal(fl.get("ota.key"), undefined, "the HMAC key is gone");
   });
 
   it("ota-power-loss: 50 cuts at random OTA writes (download and switch-over), every boot runs a complete verified release", async () => {

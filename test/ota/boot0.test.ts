@@ -62,7 +62,7 @@ describe("ota: boot stage (dist/boot0.js)", function () {
   it("rolls a B that throws at boot back to A within K boots; A reports it and skips B", () => {
     const K = 3;
     const store = new FlashStore({
-      ".boot0": code, "fw.a": A, "fw.b": B_THROWS, "ota.key": KEY, "ota.ok": "1.0.0",
+      ".boot0": code, "fw.a": A, "fw.b": B_THROWS, "ota.pub": KEY.pub, "ota.ok": "1.0.0",
       "ota.m1": JSON.stringify({ s: 1, c: "fw.a", v: "1.0.0" }),
       "ota.m0": JSON.stringify({ s: 2, c: "fw.b", v: "1.1.0", p: "fw.a", pv: "1.0.0", t: 0, k: K, w: 600000 }),
     });

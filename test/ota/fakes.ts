@@ -2,10 +2,28 @@
 // of an operation, an update host answering Range requests, and a recording publisher.
 import * as crypto from "node:crypto";
 import type { Hal, HttpRequest, HttpResponse, NetError, Store } from "../../platform/hal";
-import { makeManifest, Manifest } from "../../build/release";
+import type { Ota } from "../../firmware/ota";
+import { makeManifest, Manifest, signedText } from "../../build/release";
+import { generateLmsKey, hssPublicKey, hssSignAt, lmsTree, type LmsKey } from "../../build/lms";
 
-export const KEY = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 export const MANIFEST_URL = "https://updates.example.com/p1/manifest.json";
+
+/** A small LMS test key (H5 / W4, made once per test process) and its signer. Tests may sign
+ * with a leaf again (no secret is at stake); the release tool never does (release.test.ts). */
+export interface TestKey { key: LmsKey; nodes: Buffer[]; pub: string; next: number }
+
+export function testKey(): TestKey {
+  const key = generateLmsKey(5, 3);
+  const nodes = lmsTree(key);
+  return { key, nodes, pub: hssPublicKey(key, nodes).toString("hex"), next: 0 };
+}
+
+/** The key every fake host signs with and every factory device holds (hex, as in `ota.pub`). */
+export const KEY = testKey();
+
+export function sign(k: TestKey, text: string): string {
+  return hssSignAt(k.key, k.next++ % 32, Buffer.from(text, "latin1"), undefined, k.nodes).toString("latin1");
+}
 
 /** Deterministic PRNG (the shared mulberry32) so a failing instant can be replayed by seed. */
 export { seededRng as rng } from "../../emulator/sensor/wave";
@@ -134,12 +152,19 @@ export class UpdateHost {
     else done(null, out);
   }
 
-  /** Publishes image `img` as `version` with a manifest signed by `key` (the release tool's code). */
-  publish(version: string, img: string, key = KEY, edit?: (m: Manifest) => void): Manifest {
-    const name = `firmware-${version}.js`;
-    const m = makeManifest(Buffer.from(img, "latin1"), version, key, name);
+  /** Release counter of the last publish. */
+  counter = 0;
+
+  /**
+   * Publishes image `img` as `version`: manifest (the release tool's code) with the next counter,
+   * signature file signed by `key`, then `edit` may change the manifest after signing.
+   */
+  publish(version: string, img: string, key = KEY, edit?: (m: Manifest) => void, counter = ++this.counter): Manifest {
+    const name = `firmware-${version}`;
+    const m = makeManifest(Buffer.from(img, "latin1"), version, counter, name + ".js", name + ".sig");
+    this.files[MANIFEST_URL.replace("manifest.json", name + ".sig")] = sign(key, signedText(m.version, m.counter, m.size, m.sha256));
     if (edit) edit(m);
-    this.files[MANIFEST_URL.replace("manifest.json", name)] = img;
+    this.files[MANIFEST_URL.replace("manifest.json", name + ".js")] = img;
     this.files[MANIFEST_URL] = JSON.stringify(m);
     return m;
   }
@@ -178,10 +203,18 @@ export function fakeHal(store: Store, host: UpdateHost): FakeDevice {
     dht: { capture: (_a, _b, done) => done([]) },
     power: { deepSleep: () => false, reboot: () => { dev.reboots++; }, watchdog: () => undefined, kick: () => undefined },
     log: (level, msg) => { dev.logs.push(level + " " + msg); },
+    // what the board's crypto module gives (platform/espruino/boot.ts)
+    sha256: (bytes) => crypto.createHash("sha256").update(Buffer.from(bytes, "latin1")).digest("latin1"),
   };
   return dev;
 }
 
-export function sha1(s: string): string {
-  return crypto.createHash("sha1").update(Buffer.from(s, "latin1")).digest("hex");
+/** One duty cycle's health check on `dev`: a request goes out (any answer), the sensor answered. */
+export function passHealth(dev: FakeDevice, ota: Ota): void {
+  dev.hal.net.request({ method: "POST", url: "https://iot.example.com/topic/x", headers: {}, body: "", timeoutMs: 1000, maxBodyBytes: 100 }, () => undefined);
+  ota.health(true);
+}
+
+export function sha256(s: string): string {
+  return crypto.createHash("sha256").update(Buffer.from(s, "latin1")).digest("hex");
 }

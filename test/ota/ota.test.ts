@@ -1,16 +1,17 @@
 // Device-side OTA (firmware/ota.ts) over a fake HAL: the A -> B update path and each refusal.
 import { strict as assert } from "node:assert";
-import { createOta, OtaConfig, versionNewer, parseManifest, imageUrl } from "../../firmware/ota";
+import { adoptKey, createOta, OtaConfig, versionNewer, parseManifest, imageUrl } from "../../firmware/ota";
 import { chooseBoot, readBootRecord } from "../../firmware/ota-slots";
 import { asEspruino } from "../../emulator/runtime/quirks";
-import { FlashStore, UpdateHost, Publisher, fakeHal, image, KEY, MANIFEST_URL } from "./fakes";
+import { FlashStore, UpdateHost, Publisher, fakeHal, image, passHealth, testKey, KEY, MANIFEST_URL } from "./fakes";
 
 const A = image("1.0.0", 5000);
 const B = image("1.1.0", 10123);
 const B_URL = MANIFEST_URL.replace("manifest.json", "firmware-1.1.0.js");
+const B_SIG = MANIFEST_URL.replace("manifest.json", "firmware-1.1.0.sig");
 
 function factory(): FlashStore {
-  return new FlashStore({ ".boot0": "boot stage", "fw.a": A, "ota.key": KEY + "\n" }); // as flashed from a key file with a newline
+  return new FlashStore({ ".boot0": "boot stage", "fw.a": A, "ota.pub": KEY.pub + "\n" }); // as flashed from a key file with a newline
 }
 
 function config(version: string): OtaConfig {
@@ -26,7 +27,7 @@ function check(store: FlashStore, host: UpdateHost, version: string, pub = new P
 }
 
 describe("ota: device side", () => {
-  it("updates A -> B: signed manifest, Range chunks into the idle slot, boot record, reboot, then B informs", () => {
+  it("updates A -> B: manifest, LMS signature file, Range chunks into the idle slot, boot record, reboot, then B informs", () => {
     const store = factory();
     const host = new UpdateHost();
     host.publish("1.1.0", B);
@@ -35,10 +36,13 @@ describe("ota: device side", () => {
     assert.equal(r.reboots, 1);
     assert.equal(store.files["fw.b"], B, "image written whole into the idle slot");
     assert.equal(store.files["fw.a"], A, "running slot untouched");
-    // Manifest first (no Range), then consecutive ranges of at most chunkBytes.
+    // Manifest first (no Range), its signature file, then consecutive ranges of at most chunkBytes.
     assert.equal(host.requests[0].url, MANIFEST_URL);
     assert.equal(host.requests[0].headers.Range, undefined);
-    const chunks = host.requests.slice(1);
+    assert.equal(host.requests[1].url, B_SIG);
+    // RFC 8554: one-level HSS, H5 / W4 (67 chains): 4 + 12 + 32 * (67 + 1 + 5) bytes, no more in RAM
+    assert.equal(host.requests[1].maxBodyBytes, 2352);
+    const chunks = host.requests.slice(2);
     assert.equal(chunks.length, Math.ceil(B.length / 1024));
     let next = 0;
     for (const c of chunks) {
@@ -56,12 +60,17 @@ describe("ota: device side", () => {
     assert.deepEqual(r.pub.steps().map((p) => p.step), ["1", "100"]);
     assert.ok(typeof JSON.parse(r.pub.sent[0].payload).id === "string");
 
-    // The boot stage starts B on trial; B's first successful publish marks it good and informs.
+    // The boot stage starts B on trial; B's health check (a request sent, sensor answered)
+    // confirms it; its first successful publish informs.
     assert.deepEqual(chooseBoot(store), { slot: "fw.b", version: "1.1.0", trial: true, waitMs: 600000 });
     const devB = fakeHal(store, host);
     const pubB = new Publisher();
     let outcome = "";
-    createOta(devB.hal, Object.assign(config("1.1.0"), { everyCycles: 5 }), pubB).afterPublish(1, (o) => { outcome = o; });
+    const otaB = createOta(devB.hal, Object.assign(config("1.1.0"), { everyCycles: 5 }), pubB);
+    passHealth(devB, otaB);
+    assert.equal(store.files["ota.ok"], "1.1.0");
+    assert.equal(store.files["ota.ctr"], "1", "the confirmed release's counter is the replay floor");
+    otaB.afterPublish(1, (o) => { outcome = o; });
     assert.equal(outcome, "idle");
     assert.equal(pubB.sent.length, 1);
     assert.equal(pubB.sent[0].topic, "/ota/device/inform/pk1/dev1");
@@ -76,12 +85,36 @@ describe("ota: device side", () => {
 
   const refusals: { name: string; step: string; desc: RegExp; setup: (h: UpdateHost) => void; downloads: boolean }[] = [
     {
-      name: "a tampered image", step: "-3", desc: /sha1/, downloads: true,
+      name: "a tampered image", step: "-3", desc: /sha256 mismatch/, downloads: true,
       setup: (h) => { h.publish("1.1.0", B); h.files[B_URL] = B.substr(0, 5000) + "X" + B.substr(5001); },
     },
     {
-      name: "a wrong signature (other key)", step: "-3", desc: /signature/, downloads: false,
-      setup: (h) => { h.publish("1.1.0", B, "f".repeat(64)); },
+      name: "a signature by another LMS key", step: "-3", desc: /signature/, downloads: false,
+      setup: (h) => { h.publish("1.1.0", B, testKey()); },
+    },
+    {
+      name: "a manifest edited after signing (version)", step: "-3", desc: /signature/, downloads: false,
+      setup: (h) => { h.publish("1.1.0", B, KEY, (m) => { m.version = "1.1.1"; }); },
+    },
+    {
+      name: "a manifest edited after signing (counter)", step: "-3", desc: /signature/, downloads: false,
+      setup: (h) => { h.publish("1.1.0", B, KEY, (m) => { m.counter += 1; }); },
+    },
+    {
+      name: "a manifest pointing at another image (sha256 edited)", step: "-3", desc: /signature/, downloads: false,
+      setup: (h) => { h.publish("1.1.0", B, KEY, (m) => { m.sha256 = "0".repeat(64); }); },
+    },
+    {
+      name: "a signature file cut short", step: "-3", desc: /signature/, downloads: false,
+      setup: (h) => { h.publish("1.1.0", B); h.files[B_SIG] = h.files[B_SIG].substr(0, 2000); },
+    },
+    {
+      name: "a signature file longer than the key's signatures (padding to fill RAM)", step: "-3", desc: /signature/, downloads: false,
+      setup: (h) => { h.publish("1.1.0", B); h.files[B_SIG] += "\0".repeat(8000); },
+    },
+    {
+      name: "a missing signature file", step: "-2", desc: /signature file http 404/, downloads: false,
+      setup: (h) => { h.publish("1.1.0", B); delete h.files[B_SIG]; },
     },
     {
       name: "a manifest edited after signing (size)", step: "-3", desc: /signature/, downloads: false,
@@ -110,8 +143,8 @@ describe("ota: device side", () => {
       setup: (h) => { h.publish("1.1.0", B); delete h.files[B_URL]; },
     },
     {
-      name: "a manifest with a bad field", step: "-3", desc: /manifest: sha1/, downloads: false,
-      setup: (h) => { h.publish("1.1.0", B, KEY, (m) => { m.sha1 = "abc"; }); },
+      name: "a manifest with a bad field", step: "-3", desc: /manifest: sha256/, downloads: false,
+      setup: (h) => { h.publish("1.1.0", B, KEY, (m) => { m.sha256 = "abc"; }); },
     },
   ];
   for (const c of refusals) {
@@ -158,7 +191,7 @@ describe("ota: device side", () => {
     const host = new UpdateHost();
     host.publish("1.1.0", B);
     const noKey = factory();
-    delete noKey.files["ota.key"];
+    delete noKey.files["ota.pub"];
     assert.equal(check(noKey, host, "1.0.0").outcome, "off");
     const noBoot = factory();
     delete noBoot.files[".boot0"];
@@ -181,10 +214,11 @@ describe("ota: device side", () => {
     assert.equal(versionNewer("2.0.0-rc1", "1.0.0"), false, "a malformed version is never newer");
     assert.equal(versionNewer("1.0.0", "1.0.1"), false);
     assert.equal(parseManifest("{").ok, false);
-    const bad = parseManifest('{"version":"1.0","size":1.5,"sha1":"' + "a".repeat(40) + '","url":"x","signMethod":"hmacsha1","signature":""}');
+    const bad = parseManifest('{"version":"1.0","counter":1,"size":1.5,"sha256":"' + "a".repeat(64) + '","url":"x","sig":"y"}');
     assert.deepEqual(bad, { ok: false, error: "manifest: size" });
+    assert.deepEqual(parseManifest('{"version":"1.0","counter":0,"size":1,"sha256":"' + "a".repeat(64) + '","url":"x","sig":"y"}'), { ok: false, error: "manifest: counter" });
     // Espruino's lenient JSON.parse: a manifest with junk, comments or a repeated key is still "not JSON"
-    const good = '{"version":"1.0","size":100,"sha1":"' + "a".repeat(40) + '","url":"x","signMethod":"hmacsha1","signature":"s"}';
+    const good = '{"version":"1.0","counter":1,"size":100,"sha256":"' + "a".repeat(64) + '","url":"x","sig":"y"}';
     const restore = asEspruino();
     try {
       assert.equal(parseManifest(good).ok, true);
@@ -196,5 +230,112 @@ describe("ota: device side", () => {
     assert.equal(imageUrl("https://h:8443/ota/manifest.json", "firmware-1.js"), "https://h:8443/ota/firmware-1.js");
     assert.equal(imageUrl("https://h:8443/ota/manifest.json", "/img/f.js"), "https://h:8443/img/f.js");
     assert.equal(imageUrl("https://h/ota/manifest.json", "http://cdn/f.js"), "http://cdn/f.js");
+  });
+
+  it("refuses a genuinely signed older release replayed with a newer-looking version: its counter is not above the confirmed one", () => {
+    const store = factory();
+    store.files["ota.ctr"] = "5";
+    const host = new UpdateHost();
+    host.publish("1.1.0", B, KEY, undefined, 5);
+    let r = check(store, host, "1.0.0");
+    assert.equal(r.outcome, "refused");
+    assert.deepEqual(r.pub.steps(), [{ step: "-3", desc: "replayed release 1.1.0 (counter 5)" }]);
+    assert.equal(host.requests.length, 1, "neither signature nor image fetched");
+    host.publish("1.1.0", B, KEY, undefined, 6);
+    r = check(store, host, "1.0.0");
+    assert.equal(r.reboots, 1, "the next counter installs");
+  });
+
+  it("refuses a manifest in the HMAC format (signed with a key read from a board): there is no key on the device that signs", () => {
+    const store = factory();
+    const host = new UpdateHost();
+    host.publish("1.1.0", B);
+    const m = JSON.parse(host.files[MANIFEST_URL]);
+    host.files[MANIFEST_URL] = JSON.stringify({ version: "1.1.0", size: m.size, sha1: "a".repeat(40), url: m.url, signMethod: "hmacsha1", signature: "b".repeat(40) });
+    const r = check(store, host, "1.0.0");
+    assert.equal(r.outcome, "refused");
+    assert.equal(r.reboots, 0);
+    assert.equal(Object.keys(store.files).filter((n) => /key|secret/.test(n)).length, 0, "the device holds no signing secret");
+  });
+
+  /** B on trial in `store` (installed from A by `host`); returns B's device and OTA. */
+  function onTrialB(): { store: FlashStore; host: UpdateHost } {
+    const store = factory();
+    const host = new UpdateHost();
+    host.publish("1.1.0", B);
+    assert.equal(check(store, host, "1.0.0").reboots, 1);
+    assert.equal(chooseBoot(store)?.trial, true);
+    return { store, host };
+  }
+
+  it("confirms a trial on its local health check when the endpoint is blocked (requests go out, nothing answers)", () => {
+    const { store, host } = onTrialB();
+    const dev = fakeHal(store, host);
+    host.fault = () => null; // connection refused: the request left the device
+    const ota = createOta(dev.hal, config("1.1.0"), new Publisher());
+    ota.health(false);
+    assert.equal(store.files["ota.ok"], undefined, "the sensor must answer too");
+    dev.hal.net.request({ method: "POST", url: "https://iot.example.com/auth", headers: {}, body: "", timeoutMs: 1, maxBodyBytes: 1 }, () => undefined);
+    ota.health(true);
+    assert.equal(store.files["ota.ok"], "1.1.0");
+    assert.deepEqual(chooseBoot(store), { slot: "fw.b", version: "1.1.0", trial: false });
+  });
+
+  it("rolls back a trial that could send nothing (no Wi-Fi) as 'no network', reports it, and offers that version again", () => {
+    const { store, host } = onTrialB();
+    for (let boot = 0; boot < 3; boot++) {
+      if (boot) assert.equal(chooseBoot(store)?.trial, true);
+      const dev = fakeHal(store, host);
+      dev.hal.net = { request: (_req, done) => done({ kind: "offline", detail: "no Wi-Fi" }, null) };
+      const ota = createOta(dev.hal, config("1.1.0"), new Publisher());
+      dev.hal.net.request({ method: "POST", url: "https://iot.example.com/auth", headers: {}, body: "", timeoutMs: 1, maxBodyBytes: 1 }, () => undefined);
+      ota.health(true);
+      assert.equal(store.files["ota.ok"], undefined);
+      assert.equal(store.files["ota.up"], "1.1.0");
+    }
+    // the boot stage (the one in the field too: OTA never replaces it) records the version only;
+    // the sensor-answered mark of the trial tells the firmware why
+    assert.deepEqual(chooseBoot(store), { slot: "fw.a", version: "1.0.0", trial: false });
+    assert.equal(store.files["ota.rb"], '{"v":"1.1.0"}');
+    assert.equal(store.files["ota.up"], "1.1.0");
+    // A, network back: reports the rollback, then the same release is offered and installed again.
+    const dev = fakeHal(store, host);
+    const pub = new Publisher();
+    createOta(dev.hal, config("1.0.0"), pub).afterPublish(0, () => undefined);
+    assert.deepEqual(pub.steps()[0], { step: "-1", desc: "rolled back from 1.1.0 (no network)" });
+    assert.equal(dev.reboots, 1, "installed again");
+    assert.equal(chooseBoot(store)?.version, "1.1.0");
+    assert.equal(store.files["ota.up"], undefined, "each trial starts without the mark");
+  });
+
+  it("keeps refusing a version that crashed or never read its sensor on trial", () => {
+    const { store, host } = onTrialB();
+    for (let boot = 1; boot < 3; boot++) chooseBoot(store); // B never got to a health check
+    assert.deepEqual(chooseBoot(store), { slot: "fw.a", version: "1.0.0", trial: false });
+    assert.equal(store.files["ota.rb"], '{"v":"1.1.0"}');
+    const dev = fakeHal(store, host);
+    const pub = new Publisher();
+    let outcome = "";
+    createOta(dev.hal, config("1.0.0"), pub).afterPublish(0, (o) => { outcome = o; });
+    assert.deepEqual(pub.steps(), [{ step: "-1", desc: "rolled back from 1.1.0" }]);
+    assert.equal(outcome, "current");
+    assert.equal(dev.reboots, 0);
+  });
+
+  it("migration: a build carrying the public key stores it; the HMAC key is erased once that build is confirmed", () => {
+    const store = new FlashStore({ ".boot0": "boot stage", "fw.a": A, "ota.key": "k".repeat(64) });
+    adoptKey(store, "");
+    assert.equal(store.files["ota.pub"], undefined);
+    adoptKey(store, KEY.pub);
+    assert.equal(store.files["ota.pub"], KEY.pub);
+    adoptKey(store, "00");
+    assert.equal(store.files["ota.pub"], KEY.pub, "an existing key is never replaced");
+    // the migration build on trial, confirmed by its health check: the HMAC key goes
+    store.files["ota.m0"] = JSON.stringify({ s: 2, c: "fw.b", v: "1.1.0", p: "fw.a", pv: "1.0.0", t: 1, k: 3 });
+    const dev = fakeHal(store, new UpdateHost());
+    const ota = createOta(dev.hal, config("1.1.0"), new Publisher());
+    assert.equal(store.files["ota.key"], "k".repeat(64), "kept while a rollback to the HMAC firmware is possible");
+    passHealth(dev, ota);
+    assert.equal(store.files["ota.key"], undefined);
   });
 });

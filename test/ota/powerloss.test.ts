@@ -3,7 +3,7 @@
 import { strict as assert } from "node:assert";
 import { createOta } from "../../firmware/ota";
 import { chooseBoot, readBootRecord } from "../../firmware/ota-slots";
-import { FlashStore, UpdateHost, Publisher, fakeHal, image, rng, KEY, MANIFEST_URL } from "./fakes";
+import { FlashStore, UpdateHost, Publisher, fakeHal, image, rng, passHealth, KEY, MANIFEST_URL } from "./fakes";
 
 const A = image("1.0.0", 4000);
 const B = image("1.1.0", 9001);
@@ -12,7 +12,8 @@ const VERSION_OF: { [content: string]: string } = { [A]: "1.0.0", [B]: "1.1.0", 
 
 /**
  * One boot: the boot stage picks a slot, which must hold A or B whole (and the record's version
- * must be that script's); then that firmware publishes once and runs its OTA step.
+ * must be that script's); then that firmware passes its health check, publishes once and runs its
+ * OTA step.
  * Returns the running version.
  */
 function boot(store: FlashStore, host: UpdateHost, label: string): string {
@@ -23,8 +24,10 @@ function boot(store: FlashStore, host: UpdateHost, label: string): string {
   assert.ok(version, `${label}: ${choice.slot} is not a complete script (${content === undefined ? "absent" : content.length + " bytes"})`);
   if (choice.version !== undefined) assert.equal(choice.version, version, `${label}: boot record names another version`);
   const dev = fakeHal(store, host);
-  createOta(dev.hal, { productKey: "pk1", deviceName: "dev1", manifestUrl: MANIFEST_URL, version, chunkBytes: 1000, trialBoots: 3, everyCycles: 1 },
-    new Publisher()).afterPublish(0, () => undefined);
+  const ota = createOta(dev.hal, { productKey: "pk1", deviceName: "dev1", manifestUrl: MANIFEST_URL, version, chunkBytes: 1000, trialBoots: 3, everyCycles: 1 },
+    new Publisher());
+  passHealth(dev, ota);
+  ota.afterPublish(0, () => undefined);
   return version;
 }
 
@@ -41,7 +44,7 @@ function bootUntilSettled(store: FlashStore, host: UpdateHost, label: string, ta
 }
 
 describe("ota: power loss", () => {
-  const factory = { ".boot0": "boot stage", "fw.a": A, "ota.key": KEY };
+  const factory = { ".boot0": "boot stage", "fw.a": A, "ota.pub": KEY.pub };
   const hostB = new UpdateHost();
   hostB.publish("1.1.0", B);
   // After A -> B: B runs from fw.b, A is the rollback copy in fw.a, and C is offered: this update
@@ -49,9 +52,9 @@ describe("ota: power loss", () => {
   const onB = new FlashStore(factory);
   bootUntilSettled(onB, hostB, "setup", "1.1.0");
   const hostC = new UpdateHost();
-  hostC.publish("1.2.0", C);
+  hostC.publish("1.2.0", C, KEY, undefined, 2);
 
-  it("without power loss the sequence is A (installs B), B (trial, marks good), B (confirmed)", () => {
+  it("without power loss the sequence is A (installs B), B (trial, health check passes), B (confirmed)", () => {
     const store = new FlashStore(factory);
     assert.deepEqual(bootUntilSettled(store, hostB, "clean", "1.1.0"), ["1.0.0", "1.1.0", "1.1.0"]);
     assert.deepEqual(bootUntilSettled(onB.reboot(), hostC, "clean", "1.2.0"), ["1.1.0", "1.2.0", "1.2.0"]);

@@ -3,12 +3,12 @@
 // platform over HTTPS (emulator/real/). The runs take real time, so they all start together in
 // one hook and the tests read their reports.
 import { strict as assert } from "node:assert";
-import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { realEngineBins } from "../engines";
 import { runReal, type RealReport, type RealOptions } from "../../emulator/real/run";
+import { throwawayUpdateKey } from "../../emulator/real/engine";
 import type { Scenario } from "../../emulator/scenarios";
 
 const ENGINE = realEngineBins().espruino;
@@ -26,8 +26,7 @@ const LINE = /^[EWID] \d+\.\d{3}( |$)/;
   this.timeout(300000);
   const cases: Record<string, Case> = {};
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "real-test-"));
-  const updateKey = path.join(tmp, "ota.key");
-  fs.writeFileSync(updateKey, crypto.randomBytes(32).toString("hex"), { mode: 0o600 });
+  const updateKey = throwawayUpdateKey(tmp);
 
   function start(name: string, o: Partial<RealOptions>): Promise<void> {
     const c: Case = { tokens: [] };
