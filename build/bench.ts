@@ -151,8 +151,9 @@ async function main(): Promise<void> {
       fs.writeFileSync(path.join(dir, "w.js"), `require("Storage").write("impl.js",${JSON.stringify(codes[i])});`);
       spawnSync(writerEngine(engine), ["w.js"], { cwd: dir, input: "" });
       const n = 20;
-      fs.writeFileSync(path.join(dir, "r.js"), `eval(require("Storage").read("impl.js"));var H=SIGN(${JSON.stringify(KEY)},${JSON.stringify(MSG)});` +
-        `var B=1e9;for(var r=0;r<${Number(opts.runs)};r++){var t=${loop(n)};if(t<B)B=t;}console.log("\n@R "+H+" "+(B/${n}));`);
+      fs.writeFileSync(path.join(dir, "r.js"), // Espruino 2v29 has no globalThis: the bundles assign SIGN on it
+        `var globalThis=global;eval(require("Storage").read("impl.js"));var H=SIGN(${JSON.stringify(KEY)},${JSON.stringify(MSG)});` +
+        `var B=1e9;for(var r=0;r<${Number(opts.runs)};r++){var t=${loop(n)};if(t<B)B=t;}console.log("\\n@R "+H+" "+(B/${n}));`);
       const out = spawnSync(engine, ["r.js"], { cwd: dir, input: "", encoding: "latin1", timeout: 300000 }).stdout || "";
       const m = /@R ([0-9a-f]{40}) ([\d.]+)/.exec(out);
       if (!m || m[1] !== ours.hex) throw new Error(IMPLEMENTATIONS[i].name + " on the real interpreter: " + (m ? "sign " + m[1] : out.slice(-200)));
