@@ -13,8 +13,11 @@ import { newNetStats } from "../runtime/http";
 import type { DeviceStats } from "../runtime/device";
 import type { Frame } from "../sensor/sim";
 import type { Scenario } from "../scenarios";
-import { bundleVersion, type VersionRun } from "../runtime/ota-run";
+import { otaRig, type VersionRun } from "../runtime/ota-run";
 import { bootEngine, throwawayUpdateKey, writeImage, type Layout } from "./engine";
+
+/** Image bytes per OTA download request in OTA scenarios (as the V8 emulator's). */
+const OTA_CHUNK_BYTES = 4096;
 
 /** Faults this runner can apply on a real engine (the host build has no Wi-Fi, TLS faults or slow links here). */
 const REAL_FAULTS = ["networkDown", "platformCode", "sensor", "powerLoss"];
@@ -92,7 +95,8 @@ export function checkRealScenario(s: Scenario): void {
     if (!REAL_FAULTS.includes(e.fault))
       throw new Error(`scenario ${s.name} cannot run on the real engine: fault "${e.fault}" is not modelled there (it supports ${REAL_FAULTS.join(", ")}); run it on the V8 emulator`);
   }
-  if (s.ota) throw new Error(`scenario ${s.name} cannot run on the real engine yet: OTA scenarios need the OTA release rig there`);
+  if (s.ota && (s.ota.powerCuts || s.ota.afterInstall))
+    throw new Error(`scenario ${s.name} cannot run on the real engine: power cuts at OTA Storage writes and faults after the install need the V8 emulator's hooks`);
 }
 
 /** A TCP proxy in front of the platform: counts connections and bytes, and can be "down". */
@@ -162,8 +166,16 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
   const runMs = o.minutes * 60000;
   // The scenario's timeline (in its suggested minutes) is squeezed into this run.
   const scale = scenario && scenario.minutes ? runMs / (scenario.minutes * 60000) : 1;
+  // OTA scenarios: releases of this bundle served by the platform (the emulator's rig), OTA layout
+  const otaSpec = scenario && scenario.ota ? scenario.ota : null;
+  const layout: Layout = otaSpec ? "ota" : o.layout;
+  const rig = otaSpec
+    ? otaRig(firmware, fs.readFileSync(path.join(distDir, "boot0.js"), "latin1"), path.join(dir, "updates"), otaSpec, OTA_CHUNK_BYTES)
+    : null;
   const cloud = await startCloud({
     dataDir: path.join(dir, "platform"),
+    updatesDir: rig ? rig.dir : undefined,
+    onUpdateServe: rig ? (n, b, r) => rig.onServe(n, b, r) : undefined,
     tokenTtlMs: scenario && scenario.cloud && scenario.cloud.tokenTtlMs ? Math.max(5000, scenario.cloud.tokenTtlMs * scale) : undefined,
     throttle: { perSec: 1000, burst: 1000 },
     log: (line) => platformLine(line),
@@ -196,14 +208,21 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
   for (let i = 0; i < (o.powerCuts ?? 0); i++) cuts.push(intervalSec * 1000 + rand() * (runMs - 2 * intervalSec * 1000));
   cuts.sort((a, b) => a - b);
 
-  const config = { ...identity, endpoint, intervalSec, dhtPin: "D4", ...((scenario && scenario.config) || {}), ...(o.config || {}) };
+  const otaConfig = rig ? { otaUrl: endpoint + "/ota/manifest.json", otaEveryCycles: 1, otaChunkBytes: OTA_CHUNK_BYTES } : {};
+  const config = { ...identity, endpoint, intervalSec, dhtPin: "D4", ...((scenario && scenario.config) || {}), ...(o.config || {}), ...otaConfig };
+  let updateKey = o.updateKey;
+  if (rig) {
+    updateKey = path.join(dir, "rig.pub");
+    fs.writeFileSync(updateKey, rig.pub + "\n");
+    for (const p of otaSpec!.phases || []) at(p.atMin, () => rig.phase(p.fault));
+  }
   writeImage({
     engine: o.engine,
     dir,
     credentials: config,
-    layout: o.layout,
+    layout,
     // the OTA layout needs an update public key: a throwaway one unless given
-    updateKey: o.updateKey ?? (o.layout === "ota" ? throwawayUpdateKey(dir) : undefined),
+    updateKey: updateKey ?? (layout === "ota" ? throwawayUpdateKey(dir) : undefined),
     sim: { pin: "D4", faults, deepSleep: false },
     extraCode: o.imageExtra ? o.imageExtra({ ...identity, endpoint }) : undefined,
   });
@@ -214,12 +233,7 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
   const mem: MemoryReport = { idle: 0, peak: 0, total: 0, cycles: [], errors: [] };
   const stats: DeviceStats = { boots: 0, bootWallMs: [], bootsByCause: {}, deepSleeps: 0, sleptMs: 0, uncaught: 0, refused: null, wifiConnects: 0, wifiJoins: 0, wifiOnMs: 0, net: newNetStats() };
   const versions: VersionRun[] = [];
-  let version = "";
-  try {
-    version = bundleVersion(firmware);
-  } catch {
-    version = "unverified";
-  }
+  let bootVersionPending = false;
 
   function platformLine(line: string): void {
     const m = /^(auth|publish) (\S+).* -> (-?\d+)/.exec(line);
@@ -275,6 +289,14 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
     }
     consoleLines.push(line);
     if (o.onConsole) o.onConsole(line);
+    // the version each boot runs, from the script's boot line (an OTA slot names its own)
+    const bv = bootVersionPending && / boot: .*, firmware (\S+)$/.exec(line);
+    if (bv) {
+      bootVersionPending = false;
+      const last = versions[versions.length - 1];
+      if (last && last.version === bv[1]) last.boots++;
+      else versions.push({ version: bv[1], boots: 1 });
+    }
     if (MEMORY_ERROR.test(line)) mem.errors.push(line);
     if (/^Uncaught/.test(line)) stats.uncaught++;
     if (/^E iot\.json/.test(line)) stats.refused = line.slice(2);
@@ -285,9 +307,7 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
     stats.boots++;
     stats.bootWallMs.push(Date.now());
     stats.bootsByCause[cause] = (stats.bootsByCause[cause] || 0) + 1;
-    const last = versions[versions.length - 1];
-    if (last && last.version === version) last.boots++;
-    else versions.push({ version, boots: 1 });
+    bootVersionPending = true;
     const p = bootEngine(o.engine, dir, { cause, file, t });
     child = p;
     let buf = "";
@@ -371,7 +391,8 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
     mem.idle = lows.length ? lows[Math.floor(lows.length / 2)] : cycles.length ? cycles[0].low : 0;
     mem.cycles = cycles;
     const posts = messages.slice().reverse().map((m) => ({ topic: m.topic, payload: m.payload, code: m.code, time: m.time }));
-    return { ...report, versions, engine: o.engine, layout: o.layout, memory: mem, posts, console: consoleLines };
+    if (rig) report.ota = rig.report(messages);
+    return { ...report, versions, engine: o.engine, layout, memory: mem, posts, console: consoleLines };
   })();
   return { done, stop, cloud, identity };
 }

@@ -119,6 +119,13 @@ export interface OtaRig {
   onServe(name: string, body: Buffer, range: string | undefined): Buffer;
   /** Flash layout and hooks; call once the device exists. */
   attach(flash: Flash, device: Device, sched: Scheduler): void;
+  /** The update public key the device holds (hex, as in `ota.pub` and the .pub file flash.sh takes). */
+  pub: string;
+  /**
+   * Switches the host-side fault now (the real-interpreter runner, which has no emulated device: a
+   * "truncate" phase then serves half the image, so its chunks come short).
+   */
+  phase(fault: string): void;
   report(messages: { topic: string; payload: string }[]): OtaReport;
 }
 
@@ -152,6 +159,7 @@ export function otaRig(firmware: string, boot0: string, updatesDir: string, spec
   let latest = a;
   let counter = 0;
   let fault = "none";
+  let hostTruncates = false;
   let offered = 0;
   let cuts = 0;
   /** Manifests published so far, by version (the replay fault serves the first one again). */
@@ -183,6 +191,11 @@ export function otaRig(firmware: string, boot0: string, updatesDir: string, spec
   return {
     tracker,
     dir: updatesDir,
+    pub: signer.pub,
+    phase(f) {
+      fault = f;
+      hostTruncates = true;
+    },
     onServe(name, body) {
       if (name === "manifest.json") {
         const m = JSON.parse(fault === "replay" ? manifests[0] : body.toString("utf8"));
@@ -197,6 +210,7 @@ export function otaRig(firmware: string, boot0: string, updatesDir: string, spec
         if (fault === "signature") return other.sign(signedText(m.version, m.counter, m.size, m.sha256));
         return signer.sign(signedText(m.version, m.counter, m.size + 5, m.sha256));
       }
+      if (fault === "truncate" && hostTruncates && name.endsWith(".js")) return body.subarray(0, body.length >> 1);
       if (fault === "tamper" && name.endsWith(".js")) {
         const t = Buffer.from(body);
         const i = t.indexOf("reading ");

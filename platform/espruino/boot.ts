@@ -9,6 +9,7 @@ import { createPower, resumeSleep, EspPower, WAKE_TIMER } from "./power";
 import { createLog } from "./log";
 import { createWifi, EspWifi } from "./wifi";
 import { createDhtCapture, espPinIo } from "./dht22-capture";
+import { FIRMWARE_VERSION } from "../../firmware/ota";
 import { parseConfig } from "../../firmware/config";
 import { startApp, readSchedule, dueInMs, DEEP_SLEEP_MIN_SEC } from "../../firmware/app";
 
@@ -96,7 +97,7 @@ function boot(): void {
   log.hide(config.deviceSecret);
   if (config.console) log.hide(config.console.password);
   for (let i = 0; i < parsed.warnings.length; i++) log("W", parsed.warnings[i]);
-  log("I", "boot: " + config.productKey + "/" + config.deviceName + " every " + config.intervalSec + " s via " + config.endpoint);
+  log("I", "boot: " + config.productKey + "/" + config.deviceName + " every " + config.intervalSec + " s via " + config.endpoint + ", firmware " + FIRMWARE_VERSION);
   // No Wifi module on Ethernet boards and the Linux build. Asked of the module list, not by a caught
   // require(): on the host build that failing require() takes more than 2,800 JsVars (measured).
   const wifi: EspWifi | undefined = process.env.MODULES.indexOf("Wifi") >= 0 ? require("Wifi") : undefined;
