@@ -100,7 +100,7 @@ async function realEngine(o: Record<string, string | boolean | undefined>, scena
   }
   const m = report.memory;
   console.log(
-    `espruino ${layout} ${report.minutes} min${report.scenario ? " scenario " + report.scenario : ""}: ` +
+    `espruino ${report.layout} ${report.minutes} min${report.scenario ? " scenario " + report.scenario : ""}: ` +
       `readings ${report.readings}, published ${report.published}, lost ${report.lost}, pending ${report.pending}, ` +
       `duplicates ${report.duplicates}, madeUp ${report.madeUp}, auths ${report.auths}, requests ${report.requests}, ` +
       `reboots ${report.reboots}, errors ${JSON.stringify(report.errorsByCode)}; ` +

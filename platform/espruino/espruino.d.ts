@@ -24,6 +24,8 @@ declare const console: { log(msg: string): void };
 declare const E: {
   enableWatchdog(sec: number, isAuto?: boolean): void;
   kickWatchdog(): void;
+  /** Moves JsVars together so free memory is one block (Espruino 2v09+). */
+  defrag?(): void;
   reboot(): void;
   on(event: "init", fn: () => void): void;
   /** Console password (kept in RAM: set at every boot). */

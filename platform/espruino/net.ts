@@ -128,6 +128,8 @@ export function createNet(http: EspHttp, timers: Timers, wifi?: WifiLink): Net {
       joining = false;
       if (finished) return;
       try {
+        // The TLS socket record needs one contiguous block of JsVars: compact the heap first.
+        if (typeof E !== "undefined" && E.defrag) E.defrag();
         const cr = http.request(opts, onResponse);
         cr.on("error", function (e) {
           const code = e && e.code ? e.code : 0;
