@@ -115,7 +115,9 @@ function boot(): void {
   };
   const hal: Hal = {
     // Wi-Fi joins only when a request is made: a wake that posts nothing (batch mode, backoff) keeps the radio off.
-    net: createNet(require("http"), timers, createWifi(wifi, config.wifi, timers, log)),
+    net: createNet(require("http"), timers, createWifi(wifi, config.wifi, timers, log), E.defrag ? function () {
+      E.defrag!();
+    } : undefined),
     store: store,
     clock: clock,
     timers: timers,

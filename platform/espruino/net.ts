@@ -72,7 +72,8 @@ export function thrownKind(message: string): string {
   return "io";
 }
 
-export function createNet(http: EspHttp, timers: Timers, wifi?: WifiLink): Net {
+/** `compact`: called before each request (Espruino's E.defrag: the TLS socket record needs one contiguous block of JsVars). */
+export function createNet(http: EspHttp, timers: Timers, wifi?: WifiLink, compact?: () => void): Net {
   function request(req: HttpRequest, done: (err: NetError | null, res: HttpResponse | null) => void): void {
     let finished = false;
     let timer = -1;
@@ -129,7 +130,7 @@ export function createNet(http: EspHttp, timers: Timers, wifi?: WifiLink): Net {
       if (finished) return;
       try {
         // The TLS socket record needs one contiguous block of JsVars: compact the heap first.
-        if (typeof E !== "undefined" && E.defrag) E.defrag();
+        if (compact) compact();
         const cr = http.request(opts, onResponse);
         cr.on("error", function (e) {
           const code = e && e.code ? e.code : 0;

@@ -60,6 +60,14 @@ describe("platform/espruino net: request", () => {
   });
   afterEach(() => clock.restore());
 
+  it("compacts the heap before the request (the TLS socket record needs one contiguous block)", () => {
+    const seen: number[] = [];
+    const net = createNet(http, realTimers(), undefined, () => seen.push(http.calls.length));
+    net.request(req(), done);
+    assert.deepEqual(seen, [0], "compacted once, before request() was called");
+    assert.equal(http.calls.length, 1);
+  });
+
   it("sends the options Espruino expects with Content-Length in bytes", () => {
     const net = createNet(http, realTimers());
     // "é" as UTF-8 is two bytes: the byte string "\xc3\xa9" has length 2.

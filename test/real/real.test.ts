@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { realEngineBins } from "../engines";
 import { runReal, type RealReport, type RealOptions } from "../../emulator/real/run";
 import { throwawayUpdateKey } from "../../emulator/real/engine";
-import type { Scenario } from "../../emulator/scenarios";
+import { loadScenario, type Scenario } from "../../emulator/scenarios";
 
 const ENGINE = realEngineBins().espruino;
 
@@ -60,6 +60,10 @@ const LINE = /^[EWID] \d+\.\d{3}( |$)/;
           `require("Storage").writeJSON("iot.json",${JSON.stringify({ productKey: id.productKey, deviceName: id.deviceName, deviceSecret: id.deviceSecret, endpoint: id.endpoint, intervalSec: 5 })});`,
       }),
       start("powercut", { layout: "plain", minutes: 1.2, powerCuts: 3, seed: 7 }),
+      // OTA in the OTA layout: releases of this bundle signed with the rig's LMS key
+      start("ota-good", { scenario: loadScenario("ota-good"), minutes: 1.2 }),
+      start("ota-tampered", { scenario: { ...loadScenario("ota-tampered"), minutes: 2, ota: { image: "good", phases: [{ atMin: 0, fault: "tamper" }, { atMin: 1, fault: "none" }] } }, minutes: 1.5 }),
+      start("ota-bad-boot", { scenario: loadScenario("ota-bad-boot"), minutes: 1.5 }),
     ]);
   });
 
@@ -132,6 +136,45 @@ const LINE = /^[EWID] \d+\.\d{3}( |$)/;
     // a cut can take the reading being written; nothing older
     assert.ok(r.lost <= 3, `lost ${r.lost}`);
     assert.ok(r.published >= r.readings - 3 - r.pending, `published ${r.published} of ${r.readings} (pending ${r.pending})`);
+  });
+
+  function noMemoryError(r: RealReport): void {
+    assert.deepEqual(r.memory.errors, [], "memory errors on the real interpreter");
+  }
+
+  it("OTA good: downloads, verifies, installs and runs the release (its health check confirms it)", () => {
+    const r = get("ota-good");
+    assert.equal(r.layout, "ota");
+    assert.equal(r.ota!.installed, 1, JSON.stringify(r.ota));
+    assert.equal(r.ota!.refused + r.ota!.rolledBack, 0, JSON.stringify(r.ota));
+    assert.deepEqual(r.ota!.informed, [r.ota!.releases[0].replace(/\d+$/, (n) => String(Number(n) - 1)), r.ota!.releases[0]]);
+    assert.deepEqual(r.versions!.map((v) => v.version), r.ota!.informed, "the boots ran A, then B");
+    assert.ok(r.console.some((l) => / confirmed by its health check$/.test(l)));
+    assert.equal(r.madeUp, 0);
+    noMemoryError(r);
+  });
+
+  it("OTA tampered: a changed image byte is refused by its SHA-256 and never runs; served right, it installs", () => {
+    const r = get("ota-tampered");
+    assert.ok(r.ota!.refused >= 1, JSON.stringify(r.ota));
+    for (const f of r.ota!.failures) assert.deepEqual(f, { step: -3, desc: "sha256 mismatch" });
+    assert.equal(r.ota!.installed, 1, JSON.stringify(r.ota));
+    const b = r.ota!.releases[0];
+    // no boot ran B before the last refusal was reported
+    assert.equal(r.versions![0].version !== b, true);
+    assert.equal(r.madeUp, 0);
+    noMemoryError(r);
+  });
+
+  it("OTA bad boot: a release that throws at boot is rolled back to the running version, reported as such", () => {
+    const r = get("ota-bad-boot");
+    assert.equal(r.ota!.installed, 1, JSON.stringify(r.ota));
+    assert.equal(r.ota!.rolledBack, 1, JSON.stringify(r.ota));
+    assert.ok(r.console.some((l) => /^boot0: fw\.[ab] threw$/.test(l)), "the boot stage saw the throw");
+    const a = r.ota!.informed[0];
+    assert.deepEqual(r.versions!.map((v) => v.version), [a], "every boot that got as far as its boot line ran A");
+    assert.ok(r.published >= r.readings - 3, `published ${r.published} of ${r.readings}`);
+    noMemoryError(r);
   });
 });
 
