@@ -152,8 +152,9 @@ describe("documentation (README.md, docs/)", () => {
       else if (k === "queueSegmentBytes") assert.match(cell, new RegExp("`" + filled[k] + "` \\(budget 32768\\)"));
       else assert.equal(cell, "`" + JSON.stringify(filled[k]) + "`", k);
     }
-    // wifi is filled in only when given
+    // wifi and console are filled in only when given
     assert.ok(rows.has("wifi") && rows.has("wifi.ssid") && rows.has("wifi.password"));
-    assert.equal(rows.size, Object.keys(filled).length + 3, Array.from(rows.keys()).join(" "));
+    assert.ok(rows.has("console") && rows.has("console.password"));
+    assert.equal(rows.size, Object.keys(filled).length + 5, Array.from(rows.keys()).join(" "));
   });
 });
