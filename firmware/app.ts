@@ -178,7 +178,8 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     // Between cycles RAM holds nothing of ours: a deep sleep, else a restart from flash after the
     // wait (a board has a few thousand JsVars; every cycle starts on a clean heap). Both are a new
     // boot, so the schedule and the rate baseline go to Storage first.
-    const soft = !deep && !!hal.power.restartIn;
+    // A script on trial idles with timers until confirmed: each boot is one of its few trial boots.
+    const soft = !deep && !!hal.power.restartIn && !(config.otaUrl && ota.onTrial());
     if (deep || soft) {
       // The schedule survives the reboot; on a timer wake the boot sets the clock from it.
       const nextWall = wallKnown(clock) ? Math.floor(clock.nowMs()) + waitMs : 0;

@@ -154,6 +154,8 @@ export interface Ota {
   afterPublish(cycle: number, done: (outcome: OtaOutcome) => void): void;
   /** Checks the manifest now and installs a newer signed version. */
   check(done: (outcome: OtaOutcome) => void): void;
+  /** A new script not yet confirmed by its health check (each boot counts one trial). */
+  onTrial(): boolean;
 }
 
 /** Migration from HMAC-signed updates: a build carrying the public key stores it when the device
@@ -383,5 +385,12 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
     } else inform();
   }
 
-  return { health: health, afterPublish: afterPublish, check: check };
+  return {
+    health: health,
+    afterPublish: afterPublish,
+    check: check,
+    onTrial: function () {
+      return onTrial;
+    },
+  };
 }

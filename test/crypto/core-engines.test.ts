@@ -82,7 +82,9 @@ for (const [name, load, real] of engines) {
       assert.throws(() => core.call("hmacHex", "hmacsha384", "k", "m"), /hmacsha384/);
     });
 
-    it("hssVerify: RFC 8554 Test Case 2 with the core's SHA-256; a changed byte is refused", () => {
+    // On a real interpreter the core's own SHA-256 takes tens of seconds per verify; the device uses
+    // the native hash there (test/crypto/core-espruino.test.ts verifies on Espruino that way)
+    (real ? it.skip : it)("hssVerify: RFC 8554 Test Case 2 with the core's SHA-256; a changed byte is refused", () => {
       const v = RFC8554_VECTORS[1];
       const b = (h: string) => Buffer.from(h, "hex").toString("latin1");
       const sig = b(v.sig);
