@@ -174,7 +174,7 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({
     minutes: r.minutes, readings: r.readings, published: r.published, lost: r.lost, pending: r.pending, duplicates: r.duplicates, madeUp: r.madeUp,
     auths: r.auths, requests: r.requests, tlsHandshakes: r.tlsHandshakes, requestsPerReading: r.requestsPerReading, errorsByCode: r.errorsByCode,
-    boots: r.boots, memory: { idle: m.idle, peak: m.peak, total: m.total, errors: m.errors.length, firstIdle: m.cycles.length > 5 ? m.cycles[5].low : null, lastIdle: m.cycles.length ? m.cycles[m.cycles.length - 1].low : null },
+    boots: r.boots, memory: { idle: m.idle, peak: m.peak, total: m.total, errors: m.errors.length, idleAtCycle5: m.cycles.length > 5 ? m.cycles[5].idle : null, idleAtLastCycle: m.cycles.length ? m.cycles[m.cycles.length - 2].idle : null },
   }, null, 1));
 }
 

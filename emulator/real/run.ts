@@ -48,14 +48,14 @@ export interface RealOptions {
 }
 
 export interface MemoryReport {
-  /** JsVars in use between cycles: the median over the boots (the first left out) of each one's lowest sample, taken after its cycle let go of everything. */
+  /** JsVars in use between cycles: the median over the boots that slept of each one's lowest sample after its `sleep` line (0: none slept). */
   idle: number;
   /** Most JsVars in use in any 20 ms sample. */
   peak: number;
   /** JsVars the engine has. */
   total: number;
-  /** Per boot (each cycle is one): the lowest and highest sample. */
-  cycles: { low: number; high: number }[];
+  /** Per boot (each cycle is one): the lowest and highest sample, and the lowest once it slept (absent when it never did). */
+  cycles: { low: number; high: number; idle?: number }[];
   /** Console lines that report a memory failure. */
   errors: string[];
 }
@@ -234,6 +234,8 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
   const stats: DeviceStats = { boots: 0, bootWallMs: [], bootsByCause: {}, deepSleeps: 0, sleptMs: 0, uncaught: 0, refused: null, wifiConnects: 0, wifiJoins: 0, wifiOnMs: 0, net: newNetStats() };
   const versions: VersionRun[] = [];
   let bootVersionPending = false;
+  /** 0 awake; 1 the cycle said it sleeps; more: sample windows since then. */
+  let asleep = 0;
 
   function platformLine(line: string): void {
     const m = /^(auth|publish) (\S+).* -> (-?\d+)/.exec(line);
@@ -260,11 +262,15 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
         if (c) {
           c.low = Math.min(c.low, lo);
           c.high = Math.max(c.high, hi);
+          // a whole sample window after the cycle said it sleeps: what the device holds while idle
+          if (asleep > 1) c.idle = Math.min(c.idle ?? 1e9, lo);
+          if (asleep) asleep++;
         }
       } else if (w[0] === "boot") {
         // every cycle is a boot (deep sleep, or a restart from flash between cycles)
         mem.total = Number(w[3]);
         mem.cycles.push({ low: 1e9, high: 0 });
+        asleep = 0;
       } else if (w[0] === "dht") {
         if (w[2] === "none") noAnswer++;
         else {
@@ -289,6 +295,7 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
     }
     consoleLines.push(line);
     if (o.onConsole) o.onConsole(line);
+    if (/^I [\d.]+ (deep )?sleep \d+ s$/.test(line)) asleep = 1;
     // the version each boot runs, from the script's boot line (an OTA slot names its own)
     const bv = bootVersionPending && / boot: .*, firmware (\S+)$/.exec(line);
     if (bv) {
@@ -387,8 +394,8 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
       messages,
     });
     const cycles = mem.cycles.filter((c) => c.high > 0);
-    const lows = cycles.slice(1).map((c) => c.low).sort((a, b) => a - b);
-    mem.idle = lows.length ? lows[Math.floor(lows.length / 2)] : cycles.length ? cycles[0].low : 0;
+    const lows = cycles.filter((c) => c.idle !== undefined).map((c) => c.idle!).sort((a, b) => a - b);
+    mem.idle = lows.length ? lows[Math.floor(lows.length / 2)] : 0;
     mem.cycles = cycles;
     const posts = messages.slice().reverse().map((m) => ({ topic: m.topic, payload: m.payload, code: m.code, time: m.time }));
     if (rig) report.ota = rig.report(messages);
