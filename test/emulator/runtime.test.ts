@@ -43,7 +43,9 @@ describe("emulated Espruino runtime", function () {
     await b.run(1000);
     assert.deepEqual(b.lines.filter((l) => l === "ran"), []);
     assert.match(String(b.device.stats.refused), /Buffer \(line 1\)/);
-    assert.match(String(checkCode("var e = process.env.HOME;")), /process\.env/);
+    assert.match(String(checkCode("var e = process.env.HOME;")), /process\.env\.HOME/);
+    // Espruino's own process.env: the board's build info, MODULES among it (boot.ts asks it for Wifi)
+    assert.equal(checkCode('var w = process.env.MODULES.indexOf("Wifi") >= 0;'), null);
     assert.match(String(checkCode('var f = require("node:fs");')), /require\("node:fs"\)/);
     assert.equal(checkCode("if (typeof Buffer !== 'undefined') x = 1; var global2 = 3; process.memory();"), null);
   });
