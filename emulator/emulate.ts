@@ -8,6 +8,13 @@ import { loadScenario, scenarioNames } from "./scenarios";
 import { findEngine } from "./real/engine";
 import { runReal } from "./real/run";
 
+/** The JSON report into `file` (folders made), when one was asked for. */
+function writeReport(file: string | boolean | undefined, report: unknown): void {
+  if (!file) return;
+  fs.mkdirSync(path.dirname(path.resolve(String(file))), { recursive: true });
+  fs.writeFileSync(String(file), JSON.stringify(report, null, 2) + "\n");
+}
+
 const program = new Command()
   .name("emulate")
   .description("Run dist/firmware.js on an emulated ESP32 against the local IoT Platform (or a real endpoint) and write a report")
@@ -54,11 +61,7 @@ const program = new Command()
     });
     process.once("SIGINT", () => session.stop());
     const report = await session.done;
-    const text = JSON.stringify(report, null, 2);
-    if (o.report) {
-      fs.mkdirSync(path.dirname(path.resolve(String(o.report))), { recursive: true });
-      fs.writeFileSync(String(o.report), text + "\n");
-    }
+    writeReport(o.report, report);
     console.log(
       `${report.minutes} min${report.fast ? " (fast)" : ""}${report.scenario ? " scenario " + report.scenario : ""}: ` +
         `readings ${report.readings}, published ${report.published}, lost ${report.lost}, pending ${report.pending}, ` +
@@ -93,11 +96,7 @@ async function realEngine(o: Record<string, string | boolean | undefined>, scena
   });
   process.once("SIGINT", () => run.stop());
   const report = await run.done;
-  const text = JSON.stringify(report, null, 2);
-  if (o.report) {
-    fs.mkdirSync(path.dirname(path.resolve(String(o.report))), { recursive: true });
-    fs.writeFileSync(String(o.report), text + "\n");
-  }
+  writeReport(o.report, report);
   const m = report.memory;
   console.log(
     `espruino ${report.layout} ${report.minutes} min${report.scenario ? " scenario " + report.scenario : ""}: ` +
