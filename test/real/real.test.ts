@@ -52,7 +52,8 @@ const LINE = /^[EWID] \d+\.\d{3}( |$)/;
     await Promise.all([
       start("plain", { layout: "plain" }),
       start("ota", { layout: "ota", updateKey }),
-      start("resend", { layout: "plain", scenario: resend, minutes: 0.8 }),
+      start("resend-plain", { layout: "plain", scenario: resend, minutes: 0.8 }),
+      start("resend-ota", { layout: "ota", updateKey, scenario: resend, minutes: 0.8 }),
       start("writejson", {
         layout: "plain",
         // what a person types on the console: Espruino's writeJSON writes unquoted keys
@@ -110,16 +111,18 @@ const LINE = /^[EWID] \d+\.\d{3}( |$)/;
     }
   });
 
-  it("a 20001 is answered by a new /auth and the same post again, byte for byte", () => {
-    const r = get("resend");
-    assert.ok(r.errorsByCode["20001"] >= 1, "no 20001 was answered: " + JSON.stringify(r.errorsByCode));
-    assert.ok(r.auths >= 2, "no re-auth after 20001");
-    const refused = r.posts.filter((m) => m.code === 20001);
-    assert.ok(refused.length >= 1, "the platform kept no record of the refused post");
-    for (const m of refused) assert.ok(r.posts.some((a) => a.code === 0 && a.payload === m.payload && a.topic === m.topic), "no byte-identical resend of " + m.payload);
-    assert.equal(r.madeUp, 0);
-    assert.equal(r.duplicates, 0);
-  });
+  for (const layout of ["plain", "ota"]) {
+    it(`${layout} layout: a 20001 is answered by a new /auth and the same post again, byte for byte`, () => {
+      const r = get("resend-" + layout);
+      assert.ok(r.errorsByCode["20001"] >= 1, "no 20001 was answered: " + JSON.stringify(r.errorsByCode));
+      assert.ok(r.auths >= 2, "no re-auth after 20001");
+      const refused = r.posts.filter((m) => m.code === 20001);
+      assert.ok(refused.length >= 1, "the platform kept no record of the refused post");
+      for (const m of refused) assert.ok(r.posts.some((a) => a.code === 0 && a.payload === m.payload && a.topic === m.topic), "no byte-identical resend of " + m.payload);
+      assert.equal(r.madeUp, 0);
+      assert.equal(r.duplicates, 0);
+    });
+  }
 
   it("a config written on the console with Storage.writeJSON is accepted", () => {
     const r = get("writejson");
