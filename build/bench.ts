@@ -11,8 +11,8 @@ import { getQuickJS } from "quickjs-emscripten";
 import { build, signDefines } from "./build";
 import { deviceBase } from "./esbuild-options";
 import { formatReport } from "./sizes";
-import { spawnSync } from "node:child_process";
-import { findEngine, writerEngine } from "../emulator/real/engine";
+import { findEngine } from "../emulator/real/engine";
+import { flashWith, runModel } from "../test/helpers/espruino-model";
 import { runReal } from "../emulator/real/run";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -146,15 +146,13 @@ async function main(): Promise<void> {
   console.log("| implementation | ms/sign | vs ours |\n|---|---:|---:|");
   const real: number[] = [];
   for (const i of [0, 1]) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-real-"));
+    const dir = flashWith(engine, { "impl.js": codes[i] });
     try {
-      fs.writeFileSync(path.join(dir, "w.js"), `require("Storage").write("impl.js",${JSON.stringify(codes[i])});`);
-      spawnSync(writerEngine(engine), ["w.js"], { cwd: dir, input: "" });
       const n = 20;
-      fs.writeFileSync(path.join(dir, "r.js"), // Espruino 2v29 has no globalThis: the bundles assign SIGN on it
+      // Espruino 2v29 has no globalThis: the bundles assign SIGN on it
+      const out = runModel(engine, dir,
         `var globalThis=global;eval(require("Storage").read("impl.js"));var H=SIGN(${JSON.stringify(KEY)},${JSON.stringify(MSG)});` +
-        `var B=1e9;for(var r=0;r<${Number(opts.runs)};r++){var t=${loop(n)};if(t<B)B=t;}console.log("\\n@R "+H+" "+(B/${n}));`);
-      const out = spawnSync(engine, ["r.js"], { cwd: dir, input: "", encoding: "latin1", timeout: 300000 }).stdout || "";
+        `var B=1e9;for(var r=0;r<${Number(opts.runs)};r++){var t=${loop(n)};if(t<B)B=t;}console.log("@R "+H+" "+(B/${n}));`, 300000).join("\n");
       const m = /@R ([0-9a-f]{40}) ([\d.]+)/.exec(out);
       if (!m || m[1] !== ours.hex) throw new Error(IMPLEMENTATIONS[i].name + " on the real interpreter: " + (m ? "sign " + m[1] : out.slice(-200)));
       real.push(Number(m[2]));

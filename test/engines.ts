@@ -6,7 +6,7 @@ import * as vm from "node:vm";
 import * as os from "node:os";
 import { spawnSync } from "node:child_process";
 import { getQuickJS, shouldInterruptAfterDeadline } from "quickjs-emscripten";
-import { writerEngine } from "../emulator/real/engine";
+import { flashWith } from "./helpers/espruino-model";
 
 export const CORE_JS = path.resolve(__dirname, "..", "dist", "core.js");
 
@@ -91,9 +91,13 @@ export async function loadCoreInQuickJS(file = CORE_JS, timeoutMs = 20000): Prom
  */
 export function realEngineBins(): { espruino: string | null; jerryscript: string | null } {
   const esp = process.env.ESPRUINO_BIN && fs.existsSync(process.env.ESPRUINO_BIN) ? path.resolve(process.env.ESPRUINO_BIN) : null;
-  const jerryGuess = esp ? path.join(path.dirname(esp), "jerryscript") : "";
-  const jerry = process.env.JERRYSCRIPT_BIN || (jerryGuess && fs.existsSync(jerryGuess) ? jerryGuess : "");
-  return { espruino: esp, jerryscript: jerry && fs.existsSync(jerry) ? path.resolve(jerry) : null };
+  return { espruino: esp, jerryscript: jerryscriptBin(esp) };
+}
+
+/** JerryScript: `JERRY_BIN`, else beside the Espruino build; null when neither is there. */
+export function jerryscriptBin(espruino: string | null): string | null {
+  const jerry = process.env.JERRY_BIN || (espruino ? path.join(path.dirname(espruino), "jerryscript") : "");
+  return jerry && fs.existsSync(jerry) ? path.resolve(jerry) : null;
 }
 
 /**
@@ -103,18 +107,11 @@ export function realEngineBins(): { espruino: string | null; jerryscript: string
  */
 export function loadCoreInProcess(bin: string, kind: "espruino" | "jerryscript", file = CORE_JS): CoreEngine {
   const core = readCore(file);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "core-engine-"));
   const out = kind === "espruino" ? "console.log" : "print";
   // On Espruino the core goes into Storage and runs from there, as flashed code does on a board (a
   // script given on the command line is copied into the small heap).
-  let prelude = core;
-  if (kind === "espruino") {
-    const w = path.join(dir, "write.js");
-    fs.writeFileSync(w, `require("Storage").write("core.js",${JSON.stringify(core)});console.log("@W");`, "latin1");
-    const r = spawnSync(writerEngine(bin), [w], { cwd: dir, input: "", encoding: "latin1" });
-    if (!/@W/.test(String(r.stdout))) throw new Error("could not write dist/core.js into the engine's Storage: " + String(r.stdout).slice(-300));
-    prelude = 'eval(require("Storage").read("core.js"));';
-  }
+  const dir = kind === "espruino" ? flashWith(bin, { "core.js": core }) : fs.mkdtempSync(path.join(os.tmpdir(), "core-engine-"));
+  const prelude = kind === "espruino" ? 'eval(require("Storage").read("core.js"));' : core;
   const run = (expression: string): unknown => {
     const script = path.join(dir, "run.js");
     // ASCII only (non-ASCII as \u escapes): JerryScript wants UTF-8 source, Espruino's byte strings want bytes

@@ -7,13 +7,13 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CORE_JS } from "../engines";
+import { CORE_JS, jerryscriptBin } from "../engines";
 import { espruinoModelBin, flashWith, runModel } from "../helpers/espruino-model";
 import { verifyScript, parseRun } from "../../build/bench-lms";
 import { generateLmsKey, hssPublicKey, hssSignAt, lmsTree } from "../../build/lms";
 import { RFC8554_VECTORS } from "./lms-vectors";
 
-const JERRY = process.env.JERRY_BIN || path.resolve(__dirname, "..", "..", "..", "shared", "engines", "jerryscript");
+const JERRY = jerryscriptBin(espruinoModelBin() || null) || "";
 
 interface Case { name: string; pub: Buffer; msg: string; sig: Buffer }
 

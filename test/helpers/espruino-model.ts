@@ -6,21 +6,17 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { writerEngine } from "../../emulator/real/engine";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 
 /** The interpreter binary, or "" when this machine has none. */
 export function espruinoModelBin(): string {
   const candidates = [process.env.ESPRUINO_BIN || "", path.resolve(ROOT, "..", "shared", "engines", "espruino-esp32-model")];
-  for (const c of candidates) if (c && fs.existsSync(c)) return c;
+  for (const c of candidates) if (c && fs.existsSync(c)) return path.resolve(c);
   return "";
 }
 
-/** The large-heap build beside it (writes big Storage files), or the model itself. */
-function writerBin(bin: string): string {
-  const linux = path.join(path.dirname(bin), "espruino-linux");
-  return fs.existsSync(linux) ? linux : bin;
-}
 
 function run(bin: string, dir: string, script: string, timeoutMs: number): string {
   const file = path.join(dir, "run-" + Math.random().toString(36).slice(2) + ".js");
@@ -40,7 +36,7 @@ export function flashWith(bin: string, files: { [name: string]: Buffer | string 
     script += `S.write(${JSON.stringify(name)},atob(${JSON.stringify(b.toString("base64"))}));\n`;
   }
   script += 'print("WRITTEN "+S.list().length);\n';
-  const out = run(writerBin(bin), dir, script, 60000);
+  const out = run(writerEngine(bin), dir, script, 60000);
   if (out.indexOf("WRITTEN") < 0) throw new Error("could not write Storage: " + out.slice(-400));
   return dir;
 }
