@@ -58,15 +58,20 @@ function print(line: string): void {
 }
 
 /**
+ * A built-in module, or undefined when this build has none. Asked of the module list, never by a
+ * caught require(): on the host build a failing require() takes more than 2,800 JsVars (measured).
+ */
+function builtIn(name: string): unknown {
+  return process.env.MODULES.indexOf(name) >= 0 ? require(name) : undefined;
+}
+
+/**
  * The Telnet console is off unless iot.json has `console: {password}`; then it is on and every
  * console (serial too) is locked with that password. A bad iot.json leaves Telnet off.
  */
 function consoleSetup(c: { password: string } | undefined): void {
-  try {
-    require("TelnetServer").setOptions({ mode: c ? "on" : "off" });
-  } catch {
-    // no TelnetServer module (a build without networking)
-  }
+  const telnet = builtIn("TelnetServer") as { setOptions(o: { mode: string }): void } | undefined;
+  if (telnet) telnet.setOptions({ mode: c ? "on" : "off" });
   if (c) {
     E.setPassword(c.password);
     E.lockConsole();
@@ -98,9 +103,8 @@ function boot(): void {
   if (config.console) log.hide(config.console.password);
   for (let i = 0; i < parsed.warnings.length; i++) log("W", parsed.warnings[i]);
   log("I", "boot: " + config.productKey + "/" + config.deviceName + " every " + config.intervalSec + " s via " + config.endpoint + ", firmware " + FIRMWARE_VERSION);
-  // No Wifi module on Ethernet boards and the Linux build. Asked of the module list, not by a caught
-  // require(): on the host build that failing require() takes more than 2,800 JsVars (measured).
-  const wifi: EspWifi | undefined = process.env.MODULES.indexOf("Wifi") >= 0 ? require("Wifi") : undefined;
+  // No Wifi module on Ethernet boards and the Linux build.
+  const wifi = builtIn("Wifi") as EspWifi | undefined;
   // Between cycles: our Wi-Fi handlers go (they would keep every function of ours alive) and the
   // boot files run again after the wait, on a clean heap; the link and the clock stay up.
   esp.restart = function (ms) {
@@ -126,14 +130,12 @@ function boot(): void {
     log: log,
   };
   // The ESP32 build's crypto module hashes natively (mbedTLS): the OTA signature check needs it.
-  try {
-    const sha = require("crypto").SHA256;
-    if (sha) hal.sha256 = function (bytes) {
-      return E.toString(sha(bytes));
-    };
-  } catch {
-    // no crypto module: the firmware's own SHA-256
-  }
+  // Without it OTA stays off (ota.ts): the interpreted hash is far too slow for the signature check.
+  const crypto = builtIn("crypto") as { SHA256?: (data: string) => ArrayBuffer } | undefined;
+  const sha = crypto && crypto.SHA256;
+  if (sha) hal.sha256 = function (bytes) {
+    return E.toString(sha(bytes));
+  };
   startApp(hal, config);
 }
 
