@@ -24,7 +24,7 @@ const program = new Command()
   .option("--scenario <name>", "fault scenario: " + scenarioNames().join(", "))
   .option("--endpoint <url>", "real platform endpoint instead of the local one (needs --credentials)")
   .option("--credentials <file>", "JSON file with productKey, deviceName, deviceSecret (for --endpoint)")
-  .option("--interval <sec>", "reading interval written to iot.json", "60")
+  .option("--interval <sec>", "reading interval written to iot.json (default 60; 5 on the real engine, which runs in real time)")
   .option("--firmware <file>", "script to flash as .bootcde", "dist/firmware.js")
   .option("--seed <n>", "seed of the simulated climate", "1")
   .option("--config <json>", "extra iot.json keys as JSON, e.g. '{\"deepSleep\":false}'")
@@ -33,6 +33,7 @@ const program = new Command()
   .option("--engine-bin <path>", "Espruino host build for --engine espruino (default: $ESPRUINO_BIN)")
   .option("--layout <layout>", "flash layout on the real engine: plain (.bootcde) or ota (.boot0 + fw.a)", "plain")
   .option("--power-cuts <n>", "real engine: power cuts (kill -9) at random instants (default: the scenario's)")
+  .option("--deep-sleep", "real engine: the board has ESP32.deepSleep (with --interval 60 or more each wake is a timer boot)", false)
   .action(async (o: Record<string, string | boolean | undefined>) => {
     const scenario = o.scenario ? loadScenario(String(o.scenario)) : null;
     if (o.engine === "espruino") return realEngine(o, scenario);
@@ -52,7 +53,7 @@ const program = new Command()
       scenario,
       endpoint: o.endpoint ? String(o.endpoint) : undefined,
       credentials,
-      intervalSec: Number(o.interval),
+      intervalSec: Number(o.interval ?? 60),
       climate: { seed: Number(o.seed) },
       config: o.config ? (JSON.parse(String(o.config)) as Record<string, unknown>) : undefined,
       onConsole: verbose ? (l) => console.log("  device | " + l) : undefined,
@@ -88,10 +89,11 @@ async function realEngine(o: Record<string, string | boolean | undefined>, scena
     layout,
     minutes,
     scenario,
-    intervalSec: o.interval !== undefined && o.interval !== "60" ? Number(o.interval) : 5,
+    intervalSec: Number(o.interval ?? 5),
     config: o.config ? (JSON.parse(String(o.config)) as Record<string, unknown>) : undefined,
     powerCuts: o.powerCuts !== undefined ? Number(o.powerCuts) : real ? real.powerCuts : undefined,
     seed: Number(o.seed),
+    deepSleep: !!o.deepSleep,
     onConsole: o.verbose ? (l) => console.log("  device | " + l) : undefined,
   });
   process.once("SIGINT", () => run.stop());

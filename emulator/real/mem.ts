@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Command } from "commander";
-import { findEngine, throwawayUpdateKey, ENGINE_RECIPE } from "./engine";
+import { findEngine, throwawayUpdateKey } from "./engine";
 import { runReal, type RealReport } from "./run";
 import type { Scenario } from "../scenarios";
 
@@ -88,7 +88,7 @@ if (require.main === module) {
     }
     console.log(`mem ok: idle <= ${budget.idle}, peak <= ${budget.peak} JsVars (build/budgets.json ram)`);
   })().catch((e: Error) => {
-    console.error("mem: " + e.message + (/engine/.test(e.message) ? "" : "\n" + ENGINE_RECIPE));
+    console.error("mem: " + e.message);
     process.exit(1);
   });
 }

@@ -25,6 +25,8 @@
   var ticks = 0;
 
   function halt(marker) {
+    // the samples of a window cut short (a deep sleep right after a short cycle) count too
+    if (ticks) console.log("\n@m " + mn + " " + mx);
     console.log("\n@" + marker);
     for (;;) {
       /* the runner kills the engine here: nothing after a reboot runs */
@@ -98,9 +100,6 @@
   };
   global.digitalWrite = function (pin, v) {
     lowAt = v ? -1 : hostTime();
-  };
-  global.digitalRead = function () {
-    return 1;
   };
   global.setWatch = function (fn, pin) {
     watches.push({ fn: fn, pin: pin });

@@ -12,6 +12,7 @@ import { buildReport, type Report } from "../runtime/report";
 import { newNetStats } from "../runtime/http";
 import type { DeviceStats } from "../runtime/device";
 import type { Frame } from "../sensor/sim";
+import { seededRng } from "../sensor/wave";
 import type { Scenario } from "../scenarios";
 import { otaRig, type VersionRun } from "../runtime/ota-run";
 import { bootEngine, throwawayUpdateKey, writeImage, type Layout } from "./engine";
@@ -41,6 +42,8 @@ export interface RealOptions {
   imageExtra?: (identity: { productKey: string; deviceName: string; deviceSecret: string; endpoint: string }) => string;
   /** Sees each token the platform issues. */
   onToken?: (token: string) => void;
+  /** Give the board ESP32.deepSleep (a deep sleep ends the engine; it boots again, woken by the timer, after the sleep). */
+  deepSleep?: boolean;
   /** Random power cuts (kill -9) at instants spread over the run. */
   powerCuts?: number;
   seed?: number;
@@ -79,15 +82,6 @@ export function cleanLine(raw: string): string {
 
 const MEMORY_ERROR = /not enough memory|out of memory|low_memory|memory_busy/i;
 
-function seeded(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-}
 
 /** Checks that a scenario can run here; a clear error naming the fault when it cannot. */
 export function checkRealScenario(s: Scenario): void {
@@ -189,7 +183,7 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
   const faults: { from: number; to: number; noAnswer?: boolean; bitFlipProb?: number }[] = [];
   const timers: NodeJS.Timeout[] = [];
   const at = (min: number, fn: () => void) => timers.push(setTimeout(fn, Math.max(0, min * 60000 * scale)));
-  const rand = seeded(o.seed ?? 1);
+  const rand = seededRng(o.seed ?? 1);
   const cuts: number[] = [];
   for (const e of scenario ? scenario.events : []) {
     const end = "forMin" in e && e.forMin !== undefined ? e.atMin + e.forMin : undefined;
@@ -223,7 +217,7 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
     layout,
     // the OTA layout needs an update public key: a throwaway one unless given
     updateKey: updateKey ?? (layout === "ota" ? throwawayUpdateKey(dir) : undefined),
-    sim: { pin: "D4", faults, deepSleep: false },
+    sim: { pin: "D4", faults, deepSleep: !!o.deepSleep },
     extraCode: o.imageExtra ? o.imageExtra({ ...identity, endpoint }) : undefined,
   });
 
@@ -283,7 +277,6 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
         // a soft reset: RAM goes, the clock runs on
         const at = Date.now();
         const t = Number(w[1]);
-        stats.bootsByCause.load = stats.bootsByCause.load || 0;
         kill();
         timers.push(setTimeout(() => boot("load", w[2], t + (Date.now() - at) / 1000), 0));
       }
