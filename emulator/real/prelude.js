@@ -33,6 +33,12 @@
     }
   }
 
+  // What the sensor sent, written to a file at once: console output waits for the interpreter's idle
+  // loop, so a power cut (kill -9) right after a read could lose the line but not the stored reading.
+  function frameRecord(text) {
+    require("fs").appendFileSync("frames.log", text + "\n");
+  }
+
   function fault(now) {
     var f = cfg.faults || [];
     for (var i = 0; i < f.length; i++) if (now >= f[i].from && now < f[i].to) return f[i];
@@ -57,7 +63,7 @@
     var t = Math.round((21 + 3 * Math.sin((now / 3600) * 2 * Math.PI)) * 10) / 10;
     var h = Math.round((50 + 10 * Math.sin((now / 5400) * 2 * Math.PI)) * 10) / 10;
     if (f && f.noAnswer) {
-      console.log("@dht " + Math.floor(now * 1000) + " none");
+      frameRecord(Math.floor(now * 1000) + " none");
       return;
     }
     var b = frame(t, h);
@@ -66,7 +72,7 @@
       var bit = Math.floor(Math.random() * 40);
       b[bit >> 3] ^= 128 >> (bit & 7);
     }
-    console.log("@dht " + Math.floor(now * 1000) + " " + t.toFixed(1) + " " + h.toFixed(1) + (flipped ? " flip" : " ok"));
+    frameRecord(Math.floor(now * 1000) + " " + t.toFixed(1) + " " + h.toFixed(1) + (flipped ? " flip" : " ok"));
     var at = now;
     function edge(state, us) {
       at += us / 1e6;

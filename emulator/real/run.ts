@@ -265,13 +265,6 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
         mem.total = Number(w[3]);
         mem.cycles.push({ low: 1e9, high: 0 });
         asleep = 0;
-      } else if (w[0] === "dht") {
-        if (w[2] === "none") noAnswer++;
-        else {
-          const t = Number(w[2]);
-          const h = Number(w[3]);
-          frames.push({ wallMs: Number(w[1]), temperature: t, humidity: h, trueC: t, trueRh: h, corrupted: w[4] !== "ok", stuck: false });
-        }
       } else if (w[0] === "reboot") restart("reboot", 0);
       else if (w[0] === "load") {
         // a soft reset: RAM goes, the clock runs on
@@ -365,6 +358,17 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
     kill();
     for (const t of timers) clearTimeout(t);
     const messages = cloud.messages(identity.productKey, identity.deviceName, 1e9);
+    // the sensor's own record (the prelude's frames.log): "wallMs none" or "wallMs t h ok|flip"
+    const framesLog = path.join(dir, "frames.log");
+    for (const l of fs.existsSync(framesLog) ? fs.readFileSync(framesLog, "latin1").split("\n") : []) {
+      const w = l.split(" ");
+      if (w[1] === "none") noAnswer++;
+      else if (w.length === 4) {
+        const t = Number(w[1]);
+        const h = Number(w[2]);
+        frames.push({ wallMs: Number(w[0]), temperature: t, humidity: h, trueC: t, trueRh: h, corrupted: w[3] !== "ok", stuck: false });
+      }
+    }
     stats.net.requests = proxy.connections;
     stats.net.tlsHandshakes = proxy.connections - proxy.refused;
     stats.net.requestTimes = proxy.times.map((t) => t - t0);

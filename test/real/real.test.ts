@@ -77,7 +77,7 @@ const LINE = /^[EWID] \d+\.\d{3}( |$)/;
       assert.ok(r.auths >= 1, "no /auth reached the platform");
       assert.ok(r.readings >= 5, `only ${r.readings} readings in ${r.minutes} min`);
       assert.ok(r.published >= r.readings - 2, `published ${r.published} of ${r.readings}`);
-      assert.equal(r.madeUp, 0);
+      assert.equal(r.madeUp, 0, "made up: " + JSON.stringify(r.madeUpSamples));
       assert.equal(r.duplicates, 0);
       assert.ok(r.maxValueError <= 0.05, "published values differ from the frames by " + r.maxValueError);
       assert.deepEqual(
@@ -119,7 +119,7 @@ const LINE = /^[EWID] \d+\.\d{3}( |$)/;
       const refused = r.posts.filter((m) => m.code === 20001);
       assert.ok(refused.length >= 1, "the platform kept no record of the refused post");
       for (const m of refused) assert.ok(r.posts.some((a) => a.code === 0 && a.payload === m.payload && a.topic === m.topic), "no byte-identical resend of " + m.payload);
-      assert.equal(r.madeUp, 0);
+      assert.equal(r.madeUp, 0, "made up: " + JSON.stringify(r.madeUpSamples));
       assert.equal(r.duplicates, 0);
     });
   }
@@ -134,7 +134,7 @@ const LINE = /^[EWID] \d+\.\d{3}( |$)/;
   it("power cut at random instants: every stored reading is delivered once, none made up", () => {
     const r = get("powercut");
     assert.equal(r.bootsByCause.power, 4, "3 cuts and the first power-on: " + JSON.stringify(r.bootsByCause));
-    assert.equal(r.madeUp, 0);
+    assert.equal(r.madeUp, 0, "made up: " + JSON.stringify(r.madeUpSamples));
     assert.equal(r.duplicates, 0);
     // a cut can take the reading being written; nothing older
     assert.ok(r.lost <= 3, `lost ${r.lost}`);
@@ -153,7 +153,7 @@ const LINE = /^[EWID] \d+\.\d{3}( |$)/;
     assert.deepEqual(r.ota!.informed, [r.ota!.releases[0].replace(/\d+$/, (n) => String(Number(n) - 1)), r.ota!.releases[0]]);
     assert.deepEqual(r.versions!.map((v) => v.version), r.ota!.informed, "the boots ran A, then B");
     assert.ok(r.console.some((l) => / confirmed by its health check$/.test(l)));
-    assert.equal(r.madeUp, 0);
+    assert.equal(r.madeUp, 0, "made up: " + JSON.stringify(r.madeUpSamples));
     noMemoryError(r);
   });
 
@@ -165,7 +165,7 @@ const LINE = /^[EWID] \d+\.\d{3}( |$)/;
     const b = r.ota!.releases[0];
     // no boot ran B before the last refusal was reported
     assert.equal(r.versions![0].version !== b, true);
-    assert.equal(r.madeUp, 0);
+    assert.equal(r.madeUp, 0, "made up: " + JSON.stringify(r.madeUpSamples));
     noMemoryError(r);
   });
 
