@@ -160,7 +160,9 @@ const LINE = /^[EWID] \d+\.\d{3}( |$)/;
   it("OTA tampered: a changed image byte is refused by its SHA-256 and never runs; served right, it installs", () => {
     const r = get("ota-tampered");
     assert.ok(r.ota!.refused >= 1, JSON.stringify(r.ota));
-    for (const f of r.ota!.failures) assert.deepEqual(f, { step: -3, desc: "sha256 mismatch" });
+    // refused by its hash; in real time a chunk may also time out (-2), which is retried
+    assert.ok(r.ota!.failures.some((f) => f.step === -3 && f.desc === "sha256 mismatch"), JSON.stringify(r.ota!.failures));
+    for (const f of r.ota!.failures) assert.ok((f.step === -3 && f.desc === "sha256 mismatch") || f.step === -2, JSON.stringify(f));
     assert.equal(r.ota!.installed, 1, JSON.stringify(r.ota));
     const b = r.ota!.releases[0];
     // no boot ran B before the last refusal was reported
