@@ -335,15 +335,19 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
     timers.push(setTimeout(() => boot(cause, file), afterMs));
   }
 
-  for (const ms of cuts) {
-    timers.push(
-      setTimeout(() => {
-        if (!child) return;
-        consoleLines.push("-- power cut --");
-        restart("power", 1000);
-      }, ms),
-    );
+  // A cut that falls between two runs of the interpreter (a load() or a wake on its way) waits
+  // for the next one to start: cutting nothing would lose the cut, and booting beside the
+  // pending start would leave two interpreters on one flash file.
+  function cut(): void {
+    if (stopped) return;
+    if (!child) {
+      timers.push(setTimeout(cut, 50));
+      return;
+    }
+    consoleLines.push("-- power cut --");
+    restart("power", 1000);
   }
+  for (const ms of cuts) timers.push(setTimeout(cut, ms));
 
   boot("power");
   const endTimer = setTimeout(() => finish(), runMs);
