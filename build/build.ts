@@ -8,6 +8,7 @@ import { deviceBase } from "./esbuild-options";
 import { gateSource, formatGateError } from "./gate";
 import { sizeReport, formatReport, overBudget, SizeReport, Budget } from "./sizes";
 import { breakLines, MAX_LINE } from "./lines";
+import { lazyPlugin } from "./lazy";
 
 export const SIGN_METHODS = ["hmacsha1", "hmacmd5", "hmacsha256"];
 const ROOT = path.resolve(__dirname, "..");
@@ -68,7 +69,7 @@ export function loadBudgets(signMethods: string[]): { firmware: Budget; core: Bu
   return { firmware, core: b.core || {} };
 }
 
-async function bundleOne(opts: esbuild.BuildOptions, outfile: string, budget: Budget, log: (l: string) => void): Promise<{ errors: string[]; report?: SizeReport }> {
+async function bundleOne(opts: esbuild.BuildOptions, outfile: string, budget: Budget, log: (l: string) => void, parts?: { [path: string]: esbuild.Metafile }): Promise<{ errors: string[]; report?: SizeReport }> {
   let result: esbuild.BuildResult;
   try {
     result = await esbuild.build(Object.assign({}, deviceBase, { absWorkingDir: ROOT, outfile, logLevel: "silent" }, opts));
@@ -87,12 +88,12 @@ async function bundleOne(opts: esbuild.BuildOptions, outfile: string, budget: Bu
     fs.rmSync(outfile, { force: true });
     return { errors: gateErrors };
   }
-  const report = sizeReport(result.metafile as esbuild.Metafile, path.relative(ROOT, outfile).replace(/\\/g, "/"), Buffer.byteLength(code));
+  const report = sizeReport(result.metafile as esbuild.Metafile, path.relative(ROOT, outfile).replace(/\\/g, "/"), Buffer.byteLength(code), parts);
   log(formatReport(report));
   return { errors: overBudget(report, budget), report };
 }
 
-// OTA (issue 9): the bundle knows its version (firmware/ota.ts FIRMWARE_VERSION); the release
+// OTA (issue 9): the bundle knows its version (firmware/version.ts FIRMWARE_VERSION); the release
 // tool sets FW_VERSION, other builds take package.json's. The boot stage must stay small.
 const BOOT0_BUDGET_BYTES = 1536;
 export function firmwareVersionDefine(): { [name: string]: string } {
@@ -108,6 +109,11 @@ export function firmwareVersionDefine(): { [name: string]: string } {
  * parsed JSON would not be renamed. dist/core.js keeps them: its createSha1 is public API.
  */
 export const HASHER_METHODS = /^(update|digest|digestHex)$/;
+/**
+ * Their short names, fixed so that the bundle and its lazy parts (build/lazy.ts), which esbuild
+ * builds separately, agree on them.
+ */
+export const HASHER_NAMES: { [name: string]: string } = { update: "$u", digest: "$d", digestHex: "$x" };
 
 export async function build(options: BuildOptions): Promise<BuildResult> {
   const log = options.log || ((l: string) => console.log(l));
@@ -118,17 +124,23 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const reports: SizeReport[] = [];
 
   const entry = options.firmwareEntry || "platform/espruino/boot.ts";
-  const fw = await bundleOne({
+  const parts: { [path: string]: esbuild.Metafile } = {};
+  const fwCommon: esbuild.BuildOptions = {
+    external: ESPRUINO_MODULES,
+    define: Object.assign(signDefines(options.signMethods), firmwareVersionDefine()),
+    mangleProps: HASHER_METHODS,
+    mangleCache: Object.assign({}, HASHER_NAMES),
+  };
+  const fw = await bundleOne(Object.assign({
     entryPoints: [entry],
     // cjs leaves require("Storage") as a plain call (iife would add a shim built on Proxy); the
     // banner/footer give the IIFE scope so minified names stay local.
     format: "cjs",
     banner: { js: "(()=>{" },
     footer: { js: "})();" },
-    external: ESPRUINO_MODULES,
-    define: Object.assign(signDefines(options.signMethods), firmwareVersionDefine()),
-    mangleProps: HASHER_METHODS,
-  }, path.join(outDir, "firmware.js"), budgets.firmware, log);
+    // x.lazy.ts: a part made only while it is used (build/lazy.ts)
+    plugins: [lazyPlugin(Object.assign({}, deviceBase, { absWorkingDir: ROOT }, fwCommon), parts)],
+  }, fwCommon), path.join(outDir, "firmware.js"), budgets.firmware, log, parts);
 
   // IotCore is assigned from the namespace object instead of esbuild's `globalName`, whose
   // CommonJS wrapper reads Object.prototype.hasOwnProperty and makes closures in a loop.

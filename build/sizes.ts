@@ -22,10 +22,39 @@ export interface SizeReport {
   areas: { [area: string]: number };
 }
 
-export function sizeReport(meta: Metafile, output: string, fileBytes: number): SizeReport {
+/**
+ * `parts`: the metafiles of lazy parts (build/lazy.ts) by the path of their `x.lazy.ts`; each one's
+ * bytes in the output are shared out over the modules it bundles (marked "(lazy)"), in proportion to
+ * their bytes in the part, so that every area counts its own code wherever it sits.
+ */
+export function sizeReport(meta: Metafile, output: string, fileBytes: number, parts?: { [path: string]: Metafile }): SizeReport {
   const out = meta.outputs[output];
   if (!out) throw new Error("no metafile entry for " + output);
-  const modules = Object.keys(out.inputs).map((path) => ({ path, area: areaOf(path), bytes: out.inputs[path].bytesInOutput }))
+  const raw: { path: string; area: string; bytes: number }[] = [];
+  for (const path of Object.keys(out.inputs)) {
+    const bytes = out.inputs[path].bytesInOutput;
+    const part = parts && parts[path];
+    if (!part) {
+      raw.push({ path, area: areaOf(path), bytes });
+      continue;
+    }
+    const inputs = part.outputs[Object.keys(part.outputs)[0]].inputs;
+    const names = Object.keys(inputs).filter((n) => inputs[n].bytesInOutput > 0);
+    const sum = names.reduce((a, n) => a + inputs[n].bytesInOutput, 0);
+    let left = bytes;
+    names.forEach((n, i) => {
+      const b = i === names.length - 1 ? left : Math.round((bytes * inputs[n].bytesInOutput) / sum);
+      left -= b;
+      raw.push({ path: n + " (lazy)", area: areaOf(n), bytes: b });
+    });
+  }
+  // a module in more than one part (or beside them) is one line
+  const byPath: { [path: string]: { path: string; area: string; bytes: number } } = {};
+  for (const m of raw) {
+    if (byPath[m.path]) byPath[m.path].bytes += m.bytes;
+    else byPath[m.path] = m;
+  }
+  const modules = Object.keys(byPath).map((p) => byPath[p])
     .filter((m) => m.bytes > 0)
     .sort((a, b) => a.area.localeCompare(b.area) || b.bytes - a.bytes);
   const areas: { [area: string]: number } = {};

@@ -5,12 +5,15 @@ import type { Hal, Store, Clock } from "../platform/hal";
 import type { DeviceConfig } from "./config";
 import { createIotClient, IotClient } from "./iot/client";
 import { eventPost, floatText, Props, topics } from "./iot/alink";
-import { createDht22 } from "../sensors/driver";
-import { chain, createHealth, modelRange, rateCheck, RateState } from "../sensors/validate";
+import type { Dht22 } from "../sensors/driver";
+import type { Filter, Health, RateState } from "../sensors/validate";
+import { load as loadSensing } from "../sensors/sensing.lazy";
 import { openQueue, Queue, QueueHealth, QueueRecord } from "./queue";
 import { createDelivery, FlushResult } from "./delivery";
 import { bootOffsetMs, wallKnown } from "./timefix";
-import { createOta } from "./ota";
+import { load as loadOta } from "./ota.lazy";
+import { createTrial } from "./ota-trial";
+import { FIRMWARE_VERSION } from "./version";
 
 /** Shorter intervals idle with timers: waking from deep sleep costs a reboot, Wi-Fi join and TLS handshake. */
 export const DEEP_SLEEP_MIN_SEC = 60;
@@ -78,12 +81,12 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     clientId: config.clientId,
   });
   const topic = topics(config.productKey, config.deviceName);
-  // OTA (docs/ota.md), on when otaUrl is set: each cycle's health check confirms a new
-  // script; after a successful publish it reports the running version once per version and checks
-  // the manifest on due cycles. Not made at all without otaUrl: its closures are about 220 JsVars
-  // of a stock ESP32's 4,095 (measured on espruino-esp32-model).
-  const ota = config.otaUrl ? createOta(hal, { productKey: config.productKey, deviceName: config.deviceName, manifestUrl: config.otaUrl,
-    everyCycles: config.otaEveryCycles, chunkBytes: config.otaChunkBytes, trialBoots: config.otaTrialBoots }, client) : null;
+  // OTA (docs/ota.md), on when otaUrl is set: each cycle's health check confirms a new script
+  // (the trial, made at boot: it watches this boot's requests); after a successful publish the
+  // updater reports the running version once per version and checks the manifest on due cycles.
+  // The updater is a lazy part made only then: its functions and closures are about 320 JsVars of
+  // a stock ESP32's 4,095 (measured on espruino-esp32-model).
+  const trial = config.otaUrl ? createTrial(hal, FIRMWARE_VERSION) : null;
   const queue = openQueue(hal.store, clock, { budgetBytes: config.queueBudgetBytes, segmentBytes: config.queueSegmentBytes, nextId: client.nextId });
   const delivery = createDelivery(client, queue, {
     productKey: config.productKey,
@@ -93,7 +96,6 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     maxPostsPerCycle: config.maxPostsPerCycle,
   }, log);
   const perCycle = config.delivery === "batch" ? config.batchSize : 1;
-  const dht = createDht22(hal.dht, hal.timers, clock);
   const sched = readSchedule(hal.store);
   // Deep sleep is a reboot: the rate check's baseline comes back from the schedule, on this boot's
   // uptime base, but only when wall time is known (else the time since it is unknown).
@@ -104,8 +106,20 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     restored = rate.last = { t: b[0], h: b[1], atMs: b[2] - bootOffsetMs(clock) };
     rate.rejects = b[3];
   }
-  const check = chain([modelRange, rateCheck(undefined, rate)]);
-  const health = createHealth();
+  // The sensor side (a lazy part): made for a reading, dropped before the network when this boot
+  // ends after the cycle; kept between cycles of a boot that idles on timers (its failure counts).
+  let sensing: { dht: Dht22; check: Filter; health: Health } | null = null;
+  function sense(): { dht: Dht22; check: Filter; health: Health } {
+    if (!sensing) {
+      const lib = loadSensing();
+      sensing = { dht: lib.createDht22(hal.dht, hal.timers, clock), check: lib.chain([lib.modelRange, lib.rateCheck(undefined, rate)]), health: lib.createHealth() };
+    }
+    return sensing;
+  }
+  /** Whether this boot ends after the cycle: a deep sleep, or a restart from flash (not on OTA trial). */
+  function lastCycle(): boolean {
+    return deep || (!!hal.power.restartIn && !(trial && trial.onTrial()));
+  }
   const stats: AppStats = { reads: 0, sensorFailures: 0, published: 0, rejected: 0, unsent: queue.depth() };
   let reported = sched.e;
   let flushing = false;
@@ -143,7 +157,8 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
 
   /** Sends one `sensorError` event after a failed read; not retried (the next read tells again). */
   function reportSensorFault(error: string, then: () => void): void {
-    const h = health.report(clock.uptimeMs());
+    const h = sense().health.report(clock.uptimeMs());
+    if (lastCycle()) sensing = null;
     log("W", "sensor: " + error + " (" + h.consecutiveFailures + " in a row, " + h.checksumErrors + " checksum errors)");
     if (client.waitMs() || flushing) return then();
     const values: Props = { error: error, consecutiveFailures: h.consecutiveFailures, checksumErrors: h.checksumErrors };
@@ -180,8 +195,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     // wait (a board has a few thousand JsVars; every cycle starts on a clean heap). Both are a new
     // boot, so the schedule and the rate baseline go to Storage first.
     // A script on trial idles with timers until confirmed: each boot is one of its few trial boots.
-    const soft = !deep && !!hal.power.restartIn && !(ota && ota.onTrial());
-    if (deep || soft) {
+    if (lastCycle()) {
       // The schedule survives the reboot; on a timer wake the boot sets the clock from it.
       const nextWall = wallKnown(clock) ? Math.floor(clock.nowMs()) + waitMs : 0;
       const rec: { n: number; e: number; b?: number[] } = { n: nextWall, e: reported };
@@ -203,19 +217,20 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     cycleTimer = -1;
     const startedMs = clock.uptimeMs();
     stats.reads++;
-    dht.read(function (raw) {
-      const r = check(raw, startedMs);
-      health.record(raw.ok ? r : raw, clock.uptimeMs());
+    sense().dht.read(function (raw) {
+      const r = sense().check(raw, startedMs);
+      sense().health.record(raw.ok ? r : raw, clock.uptimeMs());
       function finish(fresh: QueueRecord | null): void {
         flush(fresh, function (f) {
           // The OTA health check of a new script: it runs, the sensor answered, a request went out.
-          if (ota) ota.health(raw.ok);
+          if (trial) trial.health(raw.ok);
           reportHealth(f, function () {
-            if (!f || !f.delivered || !ota) return sleepUntilNext(startedMs, f);
+            if (!f || !f.delivered || !trial) return sleepUntilNext(startedMs, f);
             // The cycle number counts periods of wall time, so it keeps going across deep sleeps.
             const n = wallKnown(clock) ? Math.floor(clock.nowMs() / periodMs) : stats.reads;
             // Not called back when an update was installed: the device reboots into it.
-            ota.afterPublish(n, function () {
+            loadOta().createOta(hal, { version: FIRMWARE_VERSION, productKey: config.productKey, deviceName: config.deviceName, manifestUrl: config.otaUrl,
+              everyCycles: config.otaEveryCycles, chunkBytes: config.otaChunkBytes, trialBoots: config.otaTrialBoots }, client, trial).afterPublish(n, function () {
               sleepUntilNext(startedMs, f);
             });
           });
@@ -228,6 +243,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
         });
         return;
       }
+      if (lastCycle()) sensing = null;
       log("I", "reading " + floatText(r.temperature) + " C " + floatText(r.humidity) + " %RH");
       // Into flash first: from here on a reboot or power loss cannot lose it.
       const rec = queue.push({ temperature: r.temperature, humidity: r.humidity });

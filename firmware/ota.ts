@@ -4,37 +4,27 @@
 // record and reboots; reports the running version, progress and failures on the /ota/device topics.
 // A new script is confirmed by a local health check (started, sensor answered, a request left the
 // device), not by the platform's answer, so blocking the endpoint cannot force a rollback.
-import type { Hal, HttpResponse, NetError, Store } from "../platform/hal";
+import type { Hal, HttpResponse, NetError } from "../platform/hal";
 import { hssSignatureBytes, hssVerify } from "./crypto/lms";
 import { toHex } from "./crypto/bytes";
 import { otaInform, otaProgress, topics } from "./iot/alink";
 import { strictJson } from "./iot/http";
-import { BOOT_STAGE, OK_MARK, PENDING, ROLLED_BACK, SLOTS, UP_MARK, readBootRecord, writeBootRecord } from "./ota-slots";
+import { BOOT_STAGE, PENDING, ROLLED_BACK, SLOTS, UP_MARK, readBootRecord, writeBootRecord } from "./ota-slots";
+import { OTA_PUB, otaCounter, parseRecord, Trial } from "./ota-trial";
 
-declare const FW_VERSION: string;
-/** This bundle's version: esbuild `define` FW_VERSION (set by the build); "0.0.0" when unset. */
-export const FIRMWARE_VERSION: string = typeof FW_VERSION == "undefined" ? "0.0.0" : FW_VERSION;
+export { FIRMWARE_VERSION } from "./version";
+export { OTA_KEY, OTA_PUB, OTA_COUNTER, adoptKey, createTrial } from "./ota-trial";
 
-/** The HMAC update key of firmware before LMS signing: erased once this firmware is confirmed. */
-export const OTA_KEY = "ota.key";
-/** The product's update verify key: hex of the HSS public key (release tool --gen-key). */
-export const OTA_PUB = "ota.pub";
-/** Highest release counter of a confirmed update: manifests with a counter not above it are replays. */
-export const OTA_COUNTER = "ota.ctr";
 /** Last version reported on the inform topic (one inform per version, not per boot). */
 const INFORMED = "ota.inf";
-
-declare const OTA_PUB_KEY: string;
-/** Set only in a migration build (release --migrate): the public key it brings to HMAC-era devices. */
-const BUILT_PUB: string = typeof OTA_PUB_KEY == "undefined" ? "" : OTA_PUB_KEY;
 
 export interface OtaConfig {
   productKey: string;
   deviceName: string;
   /** Manifest URL (https://...); "" turns OTA checks off. */
   manifestUrl: string;
-  /** Running version; default FIRMWARE_VERSION. */
-  version?: string;
+  /** Running version (the caller passes FIRMWARE_VERSION: a lazy part must not hold a copy). */
+  version: string;
   /** Check on cycles where `cycle % everyCycles == 0`; default 24. */
   everyCycles?: number;
   /** Bytes per Range request (and the most image bytes in RAM at once); default 4096. */
@@ -158,64 +148,18 @@ export interface Ota {
   onTrial(): boolean;
 }
 
-/** Migration from HMAC-signed updates: a build carrying the public key stores it when the device
- * has none (the HMAC key is erased once this firmware is confirmed). */
-export function adoptKey(store: Store, builtPub: string): void {
-  if (builtPub && !store.read(OTA_PUB)) store.write(OTA_PUB, builtPub);
-}
-
-export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
+/**
+ * The updater, made when a cycle gets to it (`trial`: this boot's, made at boot by createTrial);
+ * its health and onTrial are the trial's.
+ */
+export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher, trial: Trial): Ota {
   const store = hal.store;
-  const version = cfg.version || FIRMWARE_VERSION;
+  const version = cfg.version;
   const chunkBytes = cfg.chunkBytes || 4096;
   const timeoutMs = cfg.timeoutMs || 20000;
   const t = topics(cfg.productKey, cfg.deviceName);
   // The platform's native SHA-256: the signature check hashes hundreds of times (BENCHMARKS.md).
   const hash = hal.sha256;
-  adoptKey(store, BUILT_PUB);
-  const rec0 = readBootRecord(store);
-  let onTrial = !!rec0 && rec0.t !== undefined && store.read(OK_MARK) !== version;
-  let sent = false;
-  if (onTrial) {
-    // Watches this boot's requests for the health check: one that left the device counts.
-    const net = hal.net;
-    const request = net.request;
-    net.request = function (req, cb) {
-      request.call(net, req, function (err, res) {
-        if (!err || err.kind != "offline") sent = true;
-        cb(err, res);
-      });
-    };
-  }
-
-  function parse(text: string | undefined): unknown {
-    try {
-      return JSON.parse(text || "null");
-    } catch {
-      return null;
-    }
-  }
-
-  function counter(): number {
-    return parseInt(store.read(OTA_COUNTER) || "0", 10) || 0;
-  }
-
-  function health(sensorOk: boolean): void {
-    if (!onTrial || !sensorOk) return;
-    if (!sent) {
-      if (store.read(UP_MARK) !== version) store.write(UP_MARK, version);
-      return;
-    }
-    onTrial = false;
-    store.write(OK_MARK, version);
-    // Confirmed: this release's counter is now the floor for manifests (older signed ones are replays).
-    const p = parse(store.read(PENDING)) as { v: string; n: number } | null;
-    if (p && p.v === version && p.n > counter()) store.write(OTA_COUNTER, String(p.n));
-    // The HMAC key of the firmware before LMS signing is of no use now, and must not be readable.
-    if (store.read(OTA_PUB) && store.read(OTA_KEY) !== undefined) store.erase(OTA_KEY);
-    hal.log("I", "ota: " + version + " confirmed by its health check");
-  }
-
   function progress(step: number, desc: string, cb: (sent: boolean) => void): void {
     hal.log(step < 0 ? "W" : "I", "ota " + step + " " + desc);
     pub.publish(t.otaProgress, otaProgress(pub.nextId(), step, desc), function (r) { cb(r.ok); });
@@ -229,7 +173,7 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
 
   /** The rolled-back version, `n` set when it was for lack of network (its sensor answered). */
   function rolledBack(): { v: string; r?: number; n?: number } | null {
-    const rb = parse(store.read(ROLLED_BACK)) as { v: string; r?: number; n?: number } | null;
+    const rb = parseRecord(store.read(ROLLED_BACK)) as { v: string; r?: number; n?: number } | null;
     if (rb && store.read(UP_MARK) === rb.v) rb.n = 1;
     return rb;
   }
@@ -311,7 +255,7 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
       return;
     }
     // The previous slot is the rollback target until this script is confirmed: keep it.
-    if (onTrial) {
+    if (trial.onTrial()) {
       done("trial");
       return;
     }
@@ -337,7 +281,7 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
         done("current");
         return;
       }
-      if (m.counter <= counter()) {
+      if (m.counter <= otaCounter(store)) {
         refuse(-3, "replayed release " + m.version + " (counter " + m.counter + ")");
         return;
       }
@@ -386,11 +330,9 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
   }
 
   return {
-    health: health,
+    health: trial.health,
     afterPublish: afterPublish,
     check: check,
-    onTrial: function () {
-      return onTrial;
-    },
+    onTrial: trial.onTrial,
   };
 }

@@ -1,6 +1,7 @@
 // `npm run mem`: RAM of dist/ on the real interpreter (ESPRUINO_BIN or --engine-bin), both flash
-// layouts, the paths that build the most: steady cycles (idle and peak), a cold boot, a backlog
-// flush after an outage, a 20001 re-auth and resend, the sensor-fault event. Prints JsVars per run
+// layouts, the paths that build the most: steady cycles (idle and peak; each one a boot from flash),
+// a backlog flush after an outage, a 20001 re-auth and resend, the sensor-fault event, and in the
+// OTA layout an update (check, signature, download, trial boot). Prints JsVars per run
 // and checks them against build/budgets.json "ram" (fails naming the run, the figure and the budget).
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -8,7 +9,7 @@ import * as path from "node:path";
 import { Command } from "commander";
 import { findEngine, throwawayUpdateKey } from "./engine";
 import { runReal, type RealReport } from "./run";
-import type { Scenario } from "../scenarios";
+import { loadScenario, type Scenario } from "../scenarios";
 
 interface RamBudget {
   /** JsVars between cycles, any run. */
@@ -17,12 +18,15 @@ interface RamBudget {
   peak: number;
 }
 
-// Scenario times are fractions of the run (minutes: 1 is scaled to the run's length).
-const RUNS: { name: string; scenario: Scenario | null }[] = [
+// Scenario times are fractions of the run (minutes: 1 is scaled to the run's length). A run with
+// `layouts` runs in those only; `minMinutes` is the least time its path needs.
+const RUNS: { name: string; scenario: Scenario | null; layouts?: string[]; minMinutes?: number }[] = [
   { name: "cycles", scenario: null },
   { name: "outage-flush", scenario: { name: "outage-flush", description: "platform unreachable, then a backlog flush", minutes: 1, events: [{ fault: "networkDown", atMin: 0, forMin: 0.45 }] } },
   { name: "reauth-20001", scenario: { name: "reauth-20001", description: "one publish answered 20001", minutes: 1, events: [{ fault: "platformCode", atMin: 0.3, code: 20001, count: 1 }] } },
   { name: "sensor-fault", scenario: { name: "sensor-fault", description: "the sensor does not answer", minutes: 1, events: [{ fault: "sensor", atMin: 0.2, forMin: 0.5, noAnswer: true }] } },
+  // the OTA check, the signature check, the chunked download with its hash, the trial boot
+  { name: "ota-download", layouts: ["ota"], minMinutes: 1.2, scenario: loadScenario("ota-good") },
 ];
 
 export function loadRamBudget(file = path.resolve(__dirname, "..", "..", "build", "budgets.json")): RamBudget {
@@ -37,8 +41,9 @@ export async function measure(engine: string, minutes: number): Promise<{ layout
   const jobs: Promise<{ layout: string; run: string; report: RealReport }>[] = [];
   for (const layout of ["plain", "ota"] as const) {
     for (const r of RUNS) {
+      if (r.layouts && r.layouts.indexOf(layout) < 0) continue;
       jobs.push(
-        runReal({ engine, layout, minutes, scenario: r.scenario, intervalSec: 5, updateKey: key }).then(async (run) => ({
+        runReal({ engine, layout, minutes: Math.max(minutes, r.minMinutes || 0), scenario: r.scenario, intervalSec: 5, updateKey: key }).then(async (run) => ({
           layout,
           run: r.name,
           report: await run.done,

@@ -54,11 +54,17 @@ function sha1(s: string | Buffer): string {
   return crypto.createHash("sha1").update(typeof s === "string" ? Buffer.from(s, "latin1") : s).digest("hex");
 }
 
-/** The FW_VERSION the bundle was built with (esbuild inlines it next to the update key's file name). */
+/**
+ * The FW_VERSION the bundle was built with: its one string literal of a dotted version of three or
+ * four numbers (firmware/version.ts keeps it in one place; a second one is an error, not a guess).
+ */
 export function bundleVersion(code: string): string {
-  const m = /"(\d{1,9}(?:\.\d{1,9}){0,3})",\w+="ota\.key"/.exec(code) || /"(\d{1,9}(?:\.\d{1,9}){0,3})"[^"]{0,40}"ota\.key"/.exec(code);
-  if (!m) throw new Error("cannot find the FW_VERSION of the bundle (is it a dist/firmware.js with the OTA updater?)");
-  return m[1];
+  const found: string[] = [];
+  const re = /"(\d{1,9}\.\d{1,9}\.\d{1,9}(?:\.\d{1,9})?)"/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(code))) if (found.indexOf(m[1]) < 0) found.push(m[1]);
+  if (found.length !== 1) throw new Error("cannot find the FW_VERSION of the bundle: " + (found.length ? "several version literals " + found.join(", ") : "no version literal") + " (is it a dist/firmware.js?)");
+  return found[0];
 }
 
 function bump(v: string): string {

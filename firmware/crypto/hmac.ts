@@ -17,8 +17,14 @@ const hasherFor = (method: string): (() => Hasher) | false =>
       : (typeof SIGN_HMACSHA256 == "undefined" || SIGN_HMACSHA256) && method == "hmacsha256" ? createSha256
         : false;
 
-/** True when `method` (hmacsha1 | hmacmd5 | hmacsha256) is in this build. */
-export const signMethodBuilt = (method: string): boolean => !!hasherFor(method);
+/**
+ * True when `method` (hmacsha1 | hmacmd5 | hmacsha256) is in this build. From the build flags
+ * alone, so that asking (the config check) does not bring a hash into the bundle.
+ */
+export const signMethodBuilt = (method: string): boolean =>
+  ((typeof SIGN_HMACSHA1 == "undefined" || SIGN_HMACSHA1) && method == "hmacsha1") ||
+  ((typeof SIGN_HMACMD5 == "undefined" || SIGN_HMACMD5) && method == "hmacmd5") ||
+  ((typeof SIGN_HMACSHA256 == "undefined" || SIGN_HMACSHA256) && method == "hmacsha256");
 
 /** HMAC of byte strings as lowercase hex; throws an Error naming `method` when it is not built in. */
 export const hmacHex = (method: string, key: string, msg: string): string => {

@@ -5,7 +5,7 @@
 import type { Hasher } from "./md";
 
 // Message schedule: scratch of one compression, shared because compressions never interleave.
-const w = new Int32Array(80);
+const w = /* @__PURE__ */ new Int32Array(80);
 
 /** A streaming SHA-1: `update(chunk)` any number of times, then `digestHex()` (or raw `digest()`). */
 export const createSha1 = (): Hasher => {

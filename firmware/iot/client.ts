@@ -1,7 +1,7 @@
 // The device side of the Alibaba IoT HTTPS channel over the HAL: lazy auth, token kept in the
 // store across reboots, re-auth and one resend on 20001/20002/20003, backoff, one request in flight.
 import type { Clock, Hal, HttpRequest, NetError, HttpResponse, Store } from "../../platform/hal";
-import { authBody } from "./auth";
+import { load as loadSigner } from "./auth.lazy";
 import { authRequest, MAX_REPLY_BYTES, parseReply, publishRequest, Reply } from "./http";
 import { BAD_REPLY, BUSY, CONFIG, HELD, LONG_BASE_MS, LONG_CAP_MS, NET, SHORT_BASE_MS, SHORT_CAP_MS, backoffMs, codeAction } from "./codes";
 import { TIME_FLOOR_MS, wallKnown } from "../timefix";
@@ -213,7 +213,8 @@ export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
       if (t.code) return done(t);
       let body: string;
       try {
-        body = authBody(cfg, cfg.clientId, clock.nowMs());
+        // the signer exists only for this call (a lazy part: build/lazy.ts)
+        body = loadSigner().authBody(cfg, cfg.clientId, clock.nowMs());
       } catch (e) {
         done({ code: CONFIG, error: String(e) });
         return;

@@ -9,8 +9,8 @@ import { createPower, resumeSleep, EspPower, WAKE_TIMER } from "./power";
 import { createLog } from "./log";
 import { createWifi, EspWifi } from "./wifi";
 import { createDhtCapture, espPinIo } from "./dht22-capture";
-import { FIRMWARE_VERSION } from "../../firmware/ota";
-import { parseConfig } from "../../firmware/config";
+import { FIRMWARE_VERSION } from "../../firmware/version";
+import { load as loadConfigParser } from "../../firmware/config.lazy";
 import { startApp, readSchedule, dueInMs, DEEP_SLEEP_MIN_SEC } from "../../firmware/app";
 
 /** Storage file written by flash.sh at provisioning. */
@@ -81,7 +81,8 @@ function consoleSetup(c: { password: string } | undefined): void {
 function boot(): void {
   // Waking from the first part of a long, split sleep: go straight back to sleep.
   if (resumeSleep(esp, power, store)) return;
-  const parsed = parseConfig(storage.read(CONFIG_FILE));
+  // the parser exists only for this call (a lazy part: build/lazy.ts)
+  const parsed = loadConfigParser().parseConfig(storage.read(CONFIG_FILE));
   consoleSetup(parsed.ok ? parsed.config.console : undefined);
   if (!parsed.ok) {
     // No posting with a bad config: one clear line, and the console stays free for re-provisioning.

@@ -5,9 +5,9 @@ import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import * as vm from "node:vm";
 import * as fs from "node:fs";
-import { createOta } from "../../firmware/ota";
+
 import { readBootRecord } from "../../firmware/ota-slots";
-import { FlashStore, UpdateHost, Publisher, fakeHal, KEY, MANIFEST_URL } from "./fakes";
+import { FlashStore, UpdateHost, Publisher, fakeHal, otaFor, KEY, MANIFEST_URL } from "./fakes";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -89,7 +89,7 @@ describe("ota: boot stage (dist/boot0.js)", function () {
     host.publish("1.1.0", "ran.push('B');");
     const pub = new Publisher();
     let outcome = "";
-    createOta(fakeHal(store, host).hal, { productKey: "pk1", deviceName: "dev1", manifestUrl: MANIFEST_URL, version: "1.0.0", everyCycles: 1 }, pub)
+    otaFor(fakeHal(store, host).hal, { productKey: "pk1", deviceName: "dev1", manifestUrl: MANIFEST_URL, version: "1.0.0", everyCycles: 1 }, pub)
       .afterPublish(0, (o) => { outcome = o; });
     assert.deepEqual(pub.steps(), [{ step: "-1", desc: "rolled back from 1.1.0" }]);
     assert.equal(outcome, "current");

@@ -2,7 +2,7 @@
 // of an operation, an update host answering Range requests, and a recording publisher.
 import * as crypto from "node:crypto";
 import type { Hal, HttpRequest, HttpResponse, NetError, Store } from "../../platform/hal";
-import type { Ota } from "../../firmware/ota";
+import { createOta, createTrial, type Ota, type OtaConfig, type OtaPublisher } from "../../firmware/ota";
 import { makeManifest, Manifest, signedText } from "../../build/release";
 import { generateLmsKey, hssPublicKey, hssSignAt, lmsTree, type LmsKey } from "../../build/lms";
 
@@ -217,4 +217,9 @@ export function passHealth(dev: FakeDevice, ota: Ota): void {
 
 export function sha256(s: string): string {
   return crypto.createHash("sha256").update(Buffer.from(s, "latin1")).digest("hex");
+}
+
+/** The updater as a device has it on a cycle that gets to it: with this boot's trial, made first. */
+export function otaFor(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
+  return createOta(hal, cfg, pub, createTrial(hal, cfg.version));
 }

@@ -1,9 +1,9 @@
 // Device-side OTA (firmware/ota.ts) over a fake HAL: the A -> B update path and each refusal.
 import { strict as assert } from "node:assert";
-import { adoptKey, createOta, OtaConfig, versionNewer, parseManifest, imageUrl } from "../../firmware/ota";
+import { adoptKey, OtaConfig, versionNewer, parseManifest, imageUrl } from "../../firmware/ota";
 import { chooseBoot, readBootRecord } from "../../firmware/ota-slots";
 import { asEspruino } from "../../emulator/runtime/quirks";
-import { FlashStore, UpdateHost, Publisher, fakeHal, image, passHealth, testKey, KEY, MANIFEST_URL } from "./fakes";
+import { FlashStore, UpdateHost, Publisher, fakeHal, otaFor, image, passHealth, testKey, KEY, MANIFEST_URL } from "./fakes";
 
 const A = image("1.0.0", 5000);
 const B = image("1.1.0", 10123);
@@ -22,7 +22,7 @@ function config(version: string): OtaConfig {
 function check(store: FlashStore, host: UpdateHost, version: string, pub = new Publisher()) {
   const dev = fakeHal(store, host);
   let outcome: string | undefined;
-  createOta(dev.hal, config(version), pub).check((o) => { outcome = o; });
+  otaFor(dev.hal, config(version), pub).check((o) => { outcome = o; });
   return { outcome, reboots: dev.reboots, pub, logs: dev.logs };
 }
 
@@ -66,7 +66,7 @@ describe("ota: device side", () => {
     const devB = fakeHal(store, host);
     const pubB = new Publisher();
     let outcome = "";
-    const otaB = createOta(devB.hal, Object.assign(config("1.1.0"), { everyCycles: 5 }), pubB);
+    const otaB = otaFor(devB.hal, Object.assign(config("1.1.0"), { everyCycles: 5 }), pubB);
     passHealth(devB, otaB);
     assert.equal(store.files["ota.ok"], "1.1.0");
     assert.equal(store.files["ota.ctr"], "1", "the confirmed release's counter is the replay floor");
@@ -79,7 +79,7 @@ describe("ota: device side", () => {
     assert.equal(readBootRecord(store)?.t, undefined, "trial confirmed");
     // Informed once per version, not per boot.
     const pub2 = new Publisher();
-    createOta(fakeHal(store, host).hal, Object.assign(config("1.1.0"), { everyCycles: 5 }), pub2).afterPublish(2, () => undefined);
+    otaFor(fakeHal(store, host).hal, Object.assign(config("1.1.0"), { everyCycles: 5 }), pub2).afterPublish(2, () => undefined);
     assert.equal(pub2.sent.length, 0);
   });
 
@@ -272,7 +272,7 @@ describe("ota: device side", () => {
     const { store, host } = onTrialB();
     const dev = fakeHal(store, host);
     host.fault = () => null; // connection refused: the request left the device
-    const ota = createOta(dev.hal, config("1.1.0"), new Publisher());
+    const ota = otaFor(dev.hal, config("1.1.0"), new Publisher());
     ota.health(false);
     assert.equal(store.files["ota.ok"], undefined, "the sensor must answer too");
     dev.hal.net.request({ method: "POST", url: "https://iot.example.com/auth", headers: {}, body: "", timeoutMs: 1, maxBodyBytes: 1 }, () => undefined);
@@ -287,7 +287,7 @@ describe("ota: device side", () => {
       if (boot) assert.equal(chooseBoot(store)?.trial, true);
       const dev = fakeHal(store, host);
       dev.hal.net = { request: (_req, done) => done({ kind: "offline", detail: "no Wi-Fi" }, null) };
-      const ota = createOta(dev.hal, config("1.1.0"), new Publisher());
+      const ota = otaFor(dev.hal, config("1.1.0"), new Publisher());
       dev.hal.net.request({ method: "POST", url: "https://iot.example.com/auth", headers: {}, body: "", timeoutMs: 1, maxBodyBytes: 1 }, () => undefined);
       ota.health(true);
       assert.equal(store.files["ota.ok"], undefined);
@@ -301,7 +301,7 @@ describe("ota: device side", () => {
     // A, network back: reports the rollback, then the same release is offered and installed again.
     const dev = fakeHal(store, host);
     const pub = new Publisher();
-    createOta(dev.hal, config("1.0.0"), pub).afterPublish(0, () => undefined);
+    otaFor(dev.hal, config("1.0.0"), pub).afterPublish(0, () => undefined);
     assert.deepEqual(pub.steps()[0], { step: "-1", desc: "rolled back from 1.1.0 (no network)" });
     assert.equal(dev.reboots, 1, "installed again");
     assert.equal(chooseBoot(store)?.version, "1.1.0");
@@ -316,7 +316,7 @@ describe("ota: device side", () => {
     const dev = fakeHal(store, host);
     const pub = new Publisher();
     let outcome = "";
-    createOta(dev.hal, config("1.0.0"), pub).afterPublish(0, (o) => { outcome = o; });
+    otaFor(dev.hal, config("1.0.0"), pub).afterPublish(0, (o) => { outcome = o; });
     assert.deepEqual(pub.steps(), [{ step: "-1", desc: "rolled back from 1.1.0" }]);
     assert.equal(outcome, "current");
     assert.equal(dev.reboots, 0);
@@ -333,7 +333,7 @@ describe("ota: device side", () => {
     // the migration build on trial, confirmed by its health check: the HMAC key goes
     store.files["ota.m0"] = JSON.stringify({ s: 2, c: "fw.b", v: "1.1.0", p: "fw.a", pv: "1.0.0", t: 1, k: 3 });
     const dev = fakeHal(store, new UpdateHost());
-    const ota = createOta(dev.hal, config("1.1.0"), new Publisher());
+    const ota = otaFor(dev.hal, config("1.1.0"), new Publisher());
     assert.equal(store.files["ota.key"], "k".repeat(64), "kept while a rollback to the HMAC firmware is possible");
     passHealth(dev, ota);
     assert.equal(store.files["ota.key"], undefined);

@@ -1,9 +1,9 @@
 // Power loss at random instants of an A -> B update (download, switch-over, trial, confirmation):
 // every following boot must run a complete, verified script, and the update must still finish.
 import { strict as assert } from "node:assert";
-import { createOta } from "../../firmware/ota";
+
 import { chooseBoot, readBootRecord } from "../../firmware/ota-slots";
-import { FlashStore, UpdateHost, Publisher, fakeHal, image, rng, passHealth, KEY, MANIFEST_URL } from "./fakes";
+import { FlashStore, UpdateHost, Publisher, fakeHal, otaFor, image, rng, passHealth, KEY, MANIFEST_URL } from "./fakes";
 
 const A = image("1.0.0", 4000);
 const B = image("1.1.0", 9001);
@@ -24,7 +24,7 @@ function boot(store: FlashStore, host: UpdateHost, label: string): string {
   assert.ok(version, `${label}: ${choice.slot} is not a complete script (${content === undefined ? "absent" : content.length + " bytes"})`);
   if (choice.version !== undefined) assert.equal(choice.version, version, `${label}: boot record names another version`);
   const dev = fakeHal(store, host);
-  const ota = createOta(dev.hal, { productKey: "pk1", deviceName: "dev1", manifestUrl: MANIFEST_URL, version, chunkBytes: 1000, trialBoots: 3, everyCycles: 1 },
+  const ota = otaFor(dev.hal, { productKey: "pk1", deviceName: "dev1", manifestUrl: MANIFEST_URL, version, chunkBytes: 1000, trialBoots: 3, everyCycles: 1 },
     new Publisher());
   passHealth(dev, ota);
   ota.afterPublish(0, () => undefined);
