@@ -5,7 +5,7 @@ import type { Hal, Store, Clock } from "../platform/hal";
 import type { DeviceConfig } from "./config";
 import { createIotClient, IotClient } from "./iot/client";
 import { eventPost, floatText, Props, topics } from "./iot/alink";
-import type { Dht22 } from "../sensors/driver";
+import type { Dht22, DhtRead } from "../sensors/driver";
 import type { Filter, Health, RateState } from "../sensors/validate";
 import { load as loadSensing } from "../sensors/sensing.lazy";
 import { openQueue, Queue, QueueHealth, QueueRecord } from "./queue";
@@ -218,38 +218,49 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     const startedMs = clock.uptimeMs();
     stats.reads++;
     sense().dht.read(function (raw) {
-      const r = sense().check(raw, startedMs);
-      sense().health.record(raw.ok ? r : raw, clock.uptimeMs());
-      function finish(fresh: QueueRecord | null): void {
-        flush(fresh, function (f) {
-          // The OTA health check of a new script: it runs, the sensor answered, a request went out.
-          if (trial) trial.health(raw.ok);
-          reportHealth(f, function () {
-            if (!f || !f.delivered || !trial) return sleepUntilNext(startedMs, f);
-            // The cycle number counts periods of wall time, so it keeps going across deep sleeps.
-            const n = wallKnown(clock) ? Math.floor(clock.nowMs() / periodMs) : stats.reads;
-            // Not called back when an update was installed: the device reboots into it.
-            loadOta().createOta(hal, { version: FIRMWARE_VERSION, productKey: config.productKey, deviceName: config.deviceName, manifestUrl: config.otaUrl,
-              everyCycles: config.otaEveryCycles, chunkBytes: config.otaChunkBytes, trialBoots: config.otaTrialBoots }, client, trial).afterPublish(n, function () {
-              sleepUntilNext(startedMs, f);
-            });
+      // Once the driver's call has returned: the sensor part can be freed only when no call of
+      // it is on the stack (the compaction before the first request collects it).
+      hal.timers.after(0, function () {
+        sensed(raw, startedMs);
+      });
+    });
+  }
+
+  /** The rest of a cycle: the reading checked, stored and delivered, or the fault reported. */
+  function sensed(raw: DhtRead, startedMs: number): void {
+    const r = sense().check(raw, startedMs);
+    sense().health.record(raw.ok ? r : raw, clock.uptimeMs());
+    function finish(fresh: QueueRecord | null): void {
+      flush(fresh, function (f) {
+        // The OTA health check of a new script: it runs, the sensor answered, a request went out.
+        if (trial) trial.health(raw.ok);
+        reportHealth(f, function () {
+          if (!f || !f.delivered || !trial) return sleepUntilNext(startedMs, f);
+          // The cycle number counts periods of wall time, so it keeps going across deep sleeps.
+          const n = wallKnown(clock) ? Math.floor(clock.nowMs() / periodMs) : stats.reads;
+          // A trial confirmed by this cycle ends the boot after it too: the sensor part goes first.
+          if (lastCycle()) sensing = null;
+          // Not called back when an update was installed: the device reboots into it.
+          loadOta().createOta(hal, { version: FIRMWARE_VERSION, productKey: config.productKey, deviceName: config.deviceName, manifestUrl: config.otaUrl,
+            everyCycles: config.otaEveryCycles, chunkBytes: config.otaChunkBytes, trialBoots: config.otaTrialBoots }, client, trial).afterPublish(n, function () {
+            sleepUntilNext(startedMs, f);
           });
         });
-      }
-      if (!r.ok) {
-        stats.sensorFailures++;
-        reportSensorFault(r.error, function () {
-          finish(null);
-        });
-        return;
-      }
-      if (lastCycle()) sensing = null;
-      log("I", "reading " + floatText(r.temperature) + " C " + floatText(r.humidity) + " %RH");
-      // Into flash first: from here on a reboot or power loss cannot lose it.
-      const rec = queue.push({ temperature: r.temperature, humidity: r.humidity });
-      if (!rec) log("E", "queue: reading not stored (Storage full or failing)");
-      finish(rec);
-    });
+      });
+    }
+    if (!r.ok) {
+      stats.sensorFailures++;
+      reportSensorFault(r.error, function () {
+        finish(null);
+      });
+      return;
+    }
+    if (lastCycle()) sensing = null;
+    log("I", "reading " + floatText(r.temperature) + " C " + floatText(r.humidity) + " %RH");
+    // Into flash first: from here on a reboot or power loss cannot lose it.
+    const rec = queue.push({ temperature: r.temperature, humidity: r.humidity });
+    if (!rec) log("E", "queue: reading not stored (Storage full or failing)");
+    finish(rec);
   }
 
   // The watchdog reboots a device whose cycle stopped coming round; each cycle kicks it.
