@@ -43,6 +43,16 @@ export function loadRamBudget(file = path.resolve(__dirname, "..", "..", "build"
   return b.ram;
 }
 
+/** The first two boots of a traced run: JsVars in use at each log line, and the most sampled before it. */
+export function printTrace(x: MemResult): void {
+  console.log(`\n${x.layout} ${x.run}: in use / most before  log line`);
+  let boots = 0;
+  for (const t of x.report.memory.trace || []) {
+    if (/ boot: /.test(t.line) && ++boots > 2) break;
+    console.log(`${String(t.usage).padStart(6)} ${String(t.peakBefore).padStart(6)}  ${t.line}`);
+  }
+}
+
 /** What is over the budget, one line per figure: the run, the figure and the budget. */
 export function overRamBudget(results: MemResult[], budget: RamBudget): string[] {
   const over: string[] = [];
@@ -59,14 +69,14 @@ export function overRamBudget(results: MemResult[], budget: RamBudget): string[]
 }
 
 /** Runs every layout and path at once (they take real time); one report per run. */
-export async function measure(engine: string, minutes: number): Promise<MemResult[]> {
+export async function measure(engine: string, minutes: number, trace?: boolean): Promise<MemResult[]> {
   const key = throwawayUpdateKey(fs.mkdtempSync(path.join(os.tmpdir(), "mem-")));
   const jobs: Promise<MemResult>[] = [];
   for (const layout of ["plain", "ota"] as const) {
     for (const r of RUNS) {
       if (r.layouts && r.layouts.indexOf(layout) < 0) continue;
       jobs.push(
-        runReal({ engine, layout, minutes: Math.max(minutes, r.minMinutes || 0), scenario: r.scenario, intervalSec: 5, updateKey: key }).then(async (run) => ({
+        runReal({ engine, layout, minutes: Math.max(minutes, r.minMinutes || 0), scenario: r.scenario, intervalSec: 5, updateKey: key, trace }).then(async (run) => ({
           layout,
           run: r.name,
           report: await run.done,
@@ -84,8 +94,9 @@ if (require.main === module) {
     .option("--engine-bin <path>", "Espruino host build (default: $ESPRUINO_BIN)")
     .option("--minutes <n>", "real minutes per run (all run at once)", "0.4")
     .option("--json <file>", "write every report here")
+    .option("--trace", "print where the RAM goes: the first boots of each run, each log line with the JsVars in use and the most since the line before")
     .parse()
-    .opts<{ engineBin?: string; minutes: string; json?: string }>();
+    .opts<{ engineBin?: string; minutes: string; json?: string; trace?: boolean }>();
   (async () => {
     let engine: string;
     try {
@@ -95,7 +106,8 @@ if (require.main === module) {
       process.exit(2);
     }
     const budget = loadRamBudget();
-    const results = await measure(engine, Number(o.minutes));
+    const results = await measure(engine, Number(o.minutes), o.trace);
+    if (o.trace) for (const x of results) printTrace(x);
     console.log("layout  run            cycles  idle  peak  total  memory errors  published/readings");
     for (const x of results) {
       const m = x.report.memory;

@@ -137,12 +137,23 @@
       },
     };
   }
+  // trace mode: every console line says the JsVars in use and the most sampled since the line before
+  var most = 0;
+  var print = console.log;
+  if (cfg.trace) {
+    console.log = function (text) {
+      var u = process.memory(false).usage;
+      print.call(console, String(text) + " \x01" + u + " " + Math.max(most, u));
+      most = 0;
+    };
+  }
   setInterval(function () {
     var u = process.memory(false).usage;
+    if (u > most) most = u;
     if (u < mn) mn = u;
     if (u > mx) mx = u;
     if (++ticks >= 50) {
-      console.log("@m " + mn + " " + mx);
+      print.call(console, "@m " + mn + " " + mx);
       ticks = 0;
       mn = 1e9;
       mx = 0;

@@ -48,6 +48,12 @@ export interface RealOptions {
   powerCuts?: number;
   seed?: number;
   onConsole?: (line: string) => void;
+  /**
+   * Where the RAM goes: each console line also gets the JsVars in use as it is printed and the most
+   * sampled since the line before (`RealReport.memory.trace`). The prelude's console wrapper costs a few
+   * JsVars itself; leave it off for budget figures.
+   */
+  trace?: boolean;
 }
 
 export interface MemoryReport {
@@ -61,6 +67,8 @@ export interface MemoryReport {
   cycles: { low: number; high: number; idle?: number }[];
   /** Console lines that report a memory failure. */
   errors: string[];
+  /** With `trace`: each console line, the JsVars in use as it was printed and the most sampled since the line before. */
+  trace?: { line: string; usage: number; peakBefore: number }[];
 }
 
 export interface RealReport extends Report {
@@ -217,14 +225,14 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
     layout,
     // the OTA layout needs an update public key: a throwaway one unless given
     updateKey: updateKey ?? (layout === "ota" ? throwawayUpdateKey(dir) : undefined),
-    sim: { pin: "D4", faults, deepSleep: !!o.deepSleep },
+    sim: { pin: "D4", faults, deepSleep: !!o.deepSleep, trace: !!o.trace },
     extraCode: o.imageExtra ? o.imageExtra({ ...identity, endpoint }) : undefined,
   });
 
   const frames: Frame[] = [];
   let noAnswer = 0;
   const consoleLines: string[] = [];
-  const mem: MemoryReport = { idle: 0, peak: 0, total: 0, cycles: [], errors: [] };
+  const mem: MemoryReport = { idle: 0, peak: 0, total: 0, cycles: [], errors: [], trace: o.trace ? [] : undefined };
   const stats: DeviceStats = { boots: 0, bootWallMs: [], bootsByCause: {}, deepSleeps: 0, sleptMs: 0, uncaught: 0, refused: null, wifiConnects: 0, wifiJoins: 0, wifiOnMs: 0, net: newNetStats() };
   const versions: VersionRun[] = [];
   let bootVersionPending = false;
@@ -244,7 +252,15 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
   let finish: () => void = () => undefined;
   const ended = new Promise<void>((res) => (finish = res));
 
-  function deviceLine(line: string): void {
+  function deviceLine(text: string): void {
+    let line = text;
+    // trace mode: "<line> \x01<usage> <most since the line before>"
+    const tr = line.lastIndexOf("\x01");
+    if (tr >= 0) {
+      const w = line.slice(tr + 1).split(" ");
+      line = line.slice(0, tr).trimEnd();
+      if (mem.trace && line && line[0] !== "@") mem.trace.push({ line, usage: Number(w[0]), peakBefore: Number(w[1]) });
+    }
     if (!line) return;
     if (line[0] === "@") {
       const w = line.slice(1).split(" ");
