@@ -87,14 +87,24 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
   // The updater is a lazy part made only then: its functions and closures are about 320 JsVars of
   // a stock ESP32's 4,095 (measured on espruino-esp32-model).
   const trial = config.otaUrl ? createTrial(hal, FIRMWARE_VERSION) : null;
-  const queue = openQueue(hal.store, clock, { budgetBytes: config.queueBudgetBytes, segmentBytes: config.queueSegmentBytes, nextId: client.nextId });
-  const delivery = createDelivery(client, queue, {
-    productKey: config.productKey,
-    deviceName: config.deviceName,
-    mode: config.delivery,
-    batchSize: config.batchSize,
-    maxPostsPerCycle: config.maxPostsPerCycle,
-  }, log);
+  // The flash queue and the delivery: dropped before an OTA step that ends the boot (the update
+  // then has their RAM), made again should a cycle follow after all.
+  let queueNow: Queue | null = null;
+  let deliveryNow: ReturnType<typeof createDelivery> | null = null;
+  function q(): Queue {
+    if (!queueNow) queueNow = openQueue(hal.store, clock, { budgetBytes: config.queueBudgetBytes, segmentBytes: config.queueSegmentBytes, nextId: client.nextId });
+    return queueNow;
+  }
+  function dl(): ReturnType<typeof createDelivery> {
+    if (!deliveryNow) deliveryNow = createDelivery(client, q(), {
+      productKey: config.productKey,
+      deviceName: config.deviceName,
+      mode: config.delivery,
+      batchSize: config.batchSize,
+      maxPostsPerCycle: config.maxPostsPerCycle,
+    }, log);
+    return deliveryNow;
+  }
   const perCycle = config.delivery === "batch" ? config.batchSize : 1;
   const sched = readSchedule(hal.store);
   // Deep sleep is a reboot: the rate check's baseline comes back from the schedule, on this boot's
@@ -120,7 +130,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
   function lastCycle(): boolean {
     return deep || (!!hal.power.restartIn && !(trial && trial.onTrial()));
   }
-  const stats: AppStats = { reads: 0, sensorFailures: 0, published: 0, rejected: 0, unsent: queue.depth() };
+  const stats: AppStats = { reads: 0, sensorFailures: 0, published: 0, rejected: 0, unsent: q().depth() };
   let reported = sched.e;
   let flushing = false;
   let cycleTimer = -1;
@@ -131,7 +141,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
   function flush(fresh: QueueRecord | null, done: (f: FlushResult | null) => void): void {
     if (flushing) return done(null);
     flushing = true;
-    delivery.flush(fresh, function (f) {
+    dl().flush(fresh, function (f) {
       flushing = false;
       stats.published += f.delivered;
       stats.rejected += f.rejected;
@@ -142,7 +152,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
 
   /** Logs the queue's health; sends it as an event after a drained backlog or new evictions. */
   function reportHealth(f: FlushResult | null, then: () => void): void {
-    const h: QueueHealth = queue.health();
+    const h: QueueHealth = q().health();
     const age = h.oldestAgeMs < 0 ? -1 : Math.round(h.oldestAgeMs / 1000);
     log(h.evicted > reported || h.corrupt ? "W" : "I", "queue: depth " + h.depth + ", evicted " + h.evicted + ", oldest " + age + " s, " + h.bytes + " B" +
       (f && f.posts ? "; sent " + f.delivered + " in " + f.posts + " posts, code " + f.code : ""));
@@ -169,7 +179,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
 
   /** Whether readings wait because a flush failed or the client is backing off. */
   function unsentStuck(f: FlushResult | null): boolean {
-    return queue.depth() > 0 && ((f !== null && f.code !== 0) || client.waitMs() > 0);
+    return q().depth() > 0 && ((f !== null && f.code !== 0) || client.waitMs() > 0);
   }
 
   /** Idle mode only: tries the queue again when the client's backoff ends, if before the next reading. */
@@ -238,8 +248,13 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
           if (!f || !f.delivered || !trial) return sleepUntilNext(startedMs, f);
           // The cycle number counts periods of wall time, so it keeps going across deep sleeps.
           const n = wallKnown(clock) ? Math.floor(clock.nowMs() / periodMs) : stats.reads;
-          // A trial confirmed by this cycle ends the boot after it too: the sensor part goes first.
-          if (lastCycle()) sensing = null;
+          // A trial confirmed by this cycle ends the boot after it too. What the update does not
+          // need goes first: the sensor part, the queue and the delivery.
+          if (lastCycle()) {
+            sensing = null;
+            queueNow = null;
+            deliveryNow = null;
+          }
           // Not called back when an update was installed: the device reboots into it.
           loadOta().createOta(hal, { version: FIRMWARE_VERSION, productKey: config.productKey, deviceName: config.deviceName, manifestUrl: config.otaUrl,
             everyCycles: config.otaEveryCycles, chunkBytes: config.otaChunkBytes, trialBoots: config.otaTrialBoots }, client, trial).afterPublish(n, function () {
@@ -258,7 +273,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     if (lastCycle()) sensing = null;
     log("I", "reading " + floatText(r.temperature) + " C " + floatText(r.humidity) + " %RH");
     // Into flash first: from here on a reboot or power loss cannot lose it.
-    const rec = queue.push({ temperature: r.temperature, humidity: r.humidity });
+    const rec = q().push({ temperature: r.temperature, humidity: r.humidity });
     if (!rec) log("E", "queue: reading not stored (Storage full or failing)");
     finish(rec);
   }
@@ -274,7 +289,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
   return {
     stats: stats,
     client: client,
-    queue: queue,
+    queue: q(),
     stop: function () {
       stopped = true;
       if (cycleTimer >= 0) hal.timers.cancel(cycleTimer);

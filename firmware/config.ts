@@ -138,7 +138,7 @@ export function configTable(o: Obj, part?: number | string): unknown[] {
       "queueBudgetBytes", 32768, whole(1024, 1048576),
       "maxPostsPerCycle", 4, whole(1, 50),
       "otaEveryCycles", 24, whole(1, 100000),
-      "otaChunkBytes", 4096, whole(256, 16384),
+      "otaChunkBytes", 2048, whole(256, 16384),
       "otaTrialBoots", 3, whole(1, 20),
     ];
 }

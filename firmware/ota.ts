@@ -27,7 +27,7 @@ export interface OtaConfig {
   version: string;
   /** Check on cycles where `cycle % everyCycles == 0`; default 24. */
   everyCycles?: number;
-  /** Bytes per Range request (and the most image bytes in RAM at once); default 4096. */
+  /** Bytes per Range request (and the most image bytes in RAM at once); default 2048. */
   chunkBytes?: number;
   /** Boots a new script gets to pass its health check before rollback; default 3. */
   trialBoots?: number;
@@ -155,7 +155,7 @@ export interface Ota {
 export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher, trial: Trial): Ota {
   const store = hal.store;
   const version = cfg.version;
-  const chunkBytes = cfg.chunkBytes || 4096;
+  const chunkBytes = cfg.chunkBytes || 2048;
   const timeoutMs = cfg.timeoutMs || 20000;
   const t = topics(cfg.productKey, cfg.deviceName);
   // The platform's native SHA-256: the signature check hashes hundreds of times (BENCHMARKS.md).
