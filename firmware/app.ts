@@ -23,7 +23,8 @@ export const SENSOR_EVENT = "sensorError";
 export const HEALTH_EVENT = "queueHealth";
 /**
  * Storage record of the schedule, kept across deep sleep: `{"n": wall ms of the next reading, "e": evicted
- * count last reported, "b": [temperature, humidity, wall ms, rejects since] of the rate check's baseline}`.
+ * count last reported, "b": [temperature, humidity, wall ms, rejects since] of the rate check's baseline,
+ * "s": failed sensor reads in a row (absent when 0)}`.
  */
 export const SCHEDULE_REC = "app.next";
 /** A wake more than this before the next reading goes straight back to sleep. */
@@ -49,14 +50,14 @@ export interface App {
   stop(): void;
 }
 
-/** The stored schedule: wall ms of the next reading (0 unknown), the evicted count last reported, the rate baseline (or null). */
-export function readSchedule(store: Store): { n: number; e: number; b: number[] | null } {
+/** The stored schedule: wall ms of the next reading (0 unknown), the evicted count last reported, the rate baseline (or null), sensor failures in a row. */
+export function readSchedule(store: Store): { n: number; e: number; b: number[] | null; s: number } {
   try {
     const o = JSON.parse(store.read(SCHEDULE_REC) || "{}");
     const b = o.b && o.b.length === 4 ? o.b : null;
-    return { n: +o.n || 0, e: +o.e || 0, b: b };
+    return { n: +o.n || 0, e: +o.e || 0, b: b, s: Math.max(0, Math.floor(+o.s || 0)) };
   } catch {
-    return { n: 0, e: 0, b: null };
+    return { n: 0, e: 0, b: null, s: 0 };
   }
 }
 
@@ -116,13 +117,15 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     restored = rate.last = { t: b[0], h: b[1], atMs: b[2] - bootOffsetMs(clock) };
     rate.rejects = b[3];
   }
+  // Failed reads in a row, across boots (every cycle is one): the sensor fault event says how many.
+  let sensorFails = sched.s;
   // The sensor side (a lazy part): made for a reading, dropped before the network when this boot
   // ends after the cycle; kept between cycles of a boot that idles on timers (its failure counts).
   let sensing: { dht: Dht22; check: Filter; health: Health } | null = null;
   function sense(): { dht: Dht22; check: Filter; health: Health } {
     if (!sensing) {
       const lib = loadSensing();
-      sensing = { dht: lib.createDht22(hal.dht, hal.timers, clock), check: lib.chain([lib.modelRange, lib.rateCheck(undefined, rate)]), health: lib.createHealth() };
+      sensing = { dht: lib.createDht22(hal.dht, hal.timers, clock), check: lib.chain([lib.modelRange, lib.rateCheck(undefined, rate)]), health: lib.createHealth(sensorFails) };
     }
     return sensing;
   }
@@ -208,7 +211,8 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     if (lastCycle()) {
       // The schedule survives the reboot; on a timer wake the boot sets the clock from it.
       const nextWall = wallKnown(clock) ? Math.floor(clock.nowMs()) + waitMs : 0;
-      const rec: { n: number; e: number; b?: number[] } = { n: nextWall, e: reported };
+      const rec: { n: number; e: number; b?: number[]; s?: number } = { n: nextWall, e: reported };
+      if (sensorFails) rec.s = sensorFails;
       const last = rate.last;
       // The rate baseline in wall ms (a restored one as stored: a clock fix since boot must not move it);
       // no field at all rather than `undefined`, which JSON engines differ on.
@@ -240,6 +244,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
   function sensed(raw: DhtRead, startedMs: number): void {
     const r = sense().check(raw, startedMs);
     sense().health.record(raw.ok ? r : raw, clock.uptimeMs());
+    sensorFails = r.ok ? 0 : sensorFails + 1;
     function finish(fresh: QueueRecord | null): void {
       flush(fresh, function (f) {
         // The OTA health check of a new script: it runs, the sensor answered, a request went out.

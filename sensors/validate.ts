@@ -112,7 +112,7 @@ export function readMedian(read: (cb: (r: DhtResult) => void) => void, n: number
 
 /** What the firmware reports about the sensor. */
 export interface HealthReport {
-  /** Failed reads since the last good one. */
+  /** Failed reads since the last good one (across boots when the caller passes the count in). */
   consecutiveFailures: number;
   /** Failed reads since boot. */
   failures: number;
@@ -130,8 +130,9 @@ export interface Health {
   report(nowMs: number): HealthReport;
 }
 
-export function createHealth(): Health {
-  let consecutiveFailures = 0;
+/** `failedInARow`: failed reads in a row before this boot (a device that reboots every cycle keeps it in Storage). */
+export function createHealth(failedInARow?: number): Health {
+  let consecutiveFailures = failedInARow || 0;
   let failures = 0;
   let checksumErrors = 0;
   let lastGoodMs: number | null = null;

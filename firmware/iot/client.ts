@@ -2,7 +2,8 @@
 // store across reboots, re-auth and one resend on 20001/20002/20003, backoff, one request in flight.
 import type { Clock, Hal, HttpRequest, NetError, HttpResponse, Store } from "../../platform/hal";
 import { load as loadSigner } from "./auth.lazy";
-import { authRequest, MAX_REPLY_BYTES, parseReply, publishRequest, Reply } from "./http";
+import { authRequest, MAX_REPLY_BYTES, publishRequest, Reply } from "./http";
+import { load as loadReader } from "./reply.lazy";
 import { BAD_REPLY, BUSY, CONFIG, HELD, LONG_BASE_MS, LONG_CAP_MS, NET, SHORT_BASE_MS, SHORT_CAP_MS, backoffMs, codeAction } from "./codes";
 import { TIME_FLOOR_MS, wallKnown } from "../timefix";
 
@@ -162,7 +163,8 @@ export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
       hal.timers.cancel(guard);
       let r: Reply;
       try {
-        r = parseReply(err, res, wantToken);
+        // the reader exists only for this call (a lazy part: build/lazy.ts)
+        r = loadReader().parseReply(err, res, wantToken);
       } catch {
         r = { code: BAD_REPLY, error: "unparsable reply" };
       }

@@ -222,6 +222,28 @@ describe("firmware/app duty cycle", () => {
     assert.ok(r.hal.logs.some((l) => l.startsWith("W sensor:")));
   });
 
+  it("counts failed reads in a row across deep-sleep wakes: each wake's fault event says how many", async () => {
+    const p = new Platform();
+    let records: { [k: string]: string } | undefined;
+    let wallMs: number | undefined;
+    const counts: number[] = [];
+    for (const f of [null, null, null, { t: 20, h: 50 }, null]) {
+      const r = rig(p, [f], records, wallMs);
+      const before = p.posts.length;
+      app = startApp(r.hal, config());
+      for (let i = 0; i < 300 && !r.sleeps.length; i++) await clock.tickAsync(100);
+      app.stop();
+      app = null;
+      for (const x of p.posts.slice(before)) if (x.topic.endsWith("/" + SENSOR_EVENT + "/post")) counts.push(JSON.parse(x.body).params.value.consecutiveFailures);
+      records = r.hal.records;
+      assert.equal(r.sleeps.length, 1, "each wake ends in deep sleep");
+      clock.tick(r.sleeps[0]);
+      wallMs = JSON.parse(records[SCHEDULE_REC]).n || undefined;
+    }
+    assert.deepEqual(counts, [1, 2, 3, 1]);
+    assert.equal(JSON.parse(records![SCHEDULE_REC]).s, 1);
+  });
+
   it("rejects an out-of-model reading instead of publishing it", async () => {
     const p = new Platform();
     const r = rig(p, [{ t: 120, h: 50 }]);

@@ -92,4 +92,13 @@ describe("sensor validation", () => {
     h.record(ok(21, 50), 80000);
     assert.deepEqual(h.report(80000), { consecutiveFailures: 0, failures: 2, checksumErrors: 3, lastGoodAgeSec: 0, lastError: "" });
   });
+
+  it("health goes on from the failures in a row a previous boot counted, until a good reading", () => {
+    const h = createHealth(4);
+    assert.equal(h.report(0).consecutiveFailures, 4);
+    h.record({ ok: false, error: "timeout" }, 1000);
+    assert.equal(h.report(1000).consecutiveFailures, 5);
+    h.record(ok(21, 50), 2000);
+    assert.equal(h.report(2000).consecutiveFailures, 0);
+  });
 });
