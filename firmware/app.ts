@@ -6,7 +6,7 @@ import type { DeviceConfig } from "./config";
 import { createIotClient, IotClient } from "./iot/client";
 import { eventPost, floatText, Props, topics } from "./iot/alink";
 import type { Dht22, DhtRead } from "../sensors/driver";
-import type { Filter, Health, RateState } from "../sensors/validate";
+import type { Filter, Health, HealthReport, RateState } from "../sensors/validate";
 import { load as loadSensing } from "../sensors/sensing.lazy";
 import { openQueue, Queue, QueueHealth, QueueRecord } from "./queue";
 import { createDelivery, FlushResult } from "./delivery";
@@ -169,9 +169,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
   }
 
   /** Sends one `sensorError` event after a failed read; not retried (the next read tells again). */
-  function reportSensorFault(error: string, then: () => void): void {
-    const h = sense().health.report(clock.uptimeMs());
-    if (lastCycle()) sensing = null;
+  function reportSensorFault(error: string, h: HealthReport, then: () => void): void {
     log("W", "sensor: " + error + " (" + h.consecutiveFailures + " in a row, " + h.checksumErrors + " checksum errors)");
     if (client.waitMs() || flushing) return then();
     const values: Props = { error: error, consecutiveFailures: h.consecutiveFailures, checksumErrors: h.checksumErrors };
@@ -242,9 +240,13 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
 
   /** The rest of a cycle: the reading checked, stored and delivered, or the fault reported. */
   function sensed(raw: DhtRead, startedMs: number): void {
+    // No local holds the sensor part: the closures below keep this scope through the network phase.
     const r = sense().check(raw, startedMs);
     sense().health.record(raw.ok ? r : raw, clock.uptimeMs());
-    sensorFails = r.ok ? 0 : sensorFails + 1;
+    const h = sense().health.report(clock.uptimeMs());
+    sensorFails = h.consecutiveFailures;
+    // The sensor part is done for this boot when it ends after the cycle.
+    if (lastCycle()) sensing = null;
     function finish(fresh: QueueRecord | null): void {
       flush(fresh, function (f) {
         // The OTA health check of a new script: it runs, the sensor answered, a request went out.
@@ -270,12 +272,11 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     }
     if (!r.ok) {
       stats.sensorFailures++;
-      reportSensorFault(r.error, function () {
+      reportSensorFault(r.error, h, function () {
         finish(null);
       });
       return;
     }
-    if (lastCycle()) sensing = null;
     log("I", "reading " + floatText(r.temperature) + " C " + floatText(r.humidity) + " %RH");
     // Into flash first: from here on a reboot or power loss cannot lose it.
     const rec = q().push({ temperature: r.temperature, humidity: r.humidity });

@@ -1,5 +1,6 @@
 // Device config from the Storage file `iot.json`: parsed, checked field by field, defaults filled in.
 import { signMethodBuilt } from "./crypto/hmac";
+import { OTA_CHUNK_DEFAULT } from "./ota";
 
 export interface DeviceConfig {
   productKey: string;
@@ -138,7 +139,7 @@ export function configTable(o: Obj, part?: number | string): unknown[] {
       "queueBudgetBytes", 32768, whole(1024, 1048576),
       "maxPostsPerCycle", 4, whole(1, 50),
       "otaEveryCycles", 24, whole(1, 100000),
-      "otaChunkBytes", 2048, whole(256, 16384),
+      "otaChunkBytes", OTA_CHUNK_DEFAULT, whole(256, 16384),
       "otaTrialBoots", 3, whole(1, 20),
     ];
 }

@@ -15,6 +15,9 @@ import { OTA_PUB, otaCounter, parseRecord, Trial } from "./ota-trial";
 export { FIRMWARE_VERSION } from "./version";
 export { OTA_KEY, OTA_PUB, OTA_COUNTER, adoptKey, createTrial } from "./ota-trial";
 
+/** Image bytes per download request by default (`otaChunkBytes`): the most image bytes in RAM at once. */
+export const OTA_CHUNK_DEFAULT = 2048;
+
 /** Last version reported on the inform topic (one inform per version, not per boot). */
 const INFORMED = "ota.inf";
 
@@ -27,7 +30,7 @@ export interface OtaConfig {
   version: string;
   /** Check on cycles where `cycle % everyCycles == 0`; default 24. */
   everyCycles?: number;
-  /** Bytes per Range request (and the most image bytes in RAM at once); default 2048. */
+  /** Bytes per Range request (and the most image bytes in RAM at once); default OTA_CHUNK_DEFAULT. */
   chunkBytes?: number;
   /** Boots a new script gets to pass its health check before rollback; default 3. */
   trialBoots?: number;
@@ -155,7 +158,7 @@ export interface Ota {
 export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher, trial: Trial): Ota {
   const store = hal.store;
   const version = cfg.version;
-  const chunkBytes = cfg.chunkBytes || 2048;
+  const chunkBytes = cfg.chunkBytes || OTA_CHUNK_DEFAULT;
   const timeoutMs = cfg.timeoutMs || 20000;
   const t = topics(cfg.productKey, cfg.deviceName);
   // The platform's native SHA-256: the signature check hashes hundreds of times (BENCHMARKS.md).

@@ -34,7 +34,7 @@ const RUNS: { name: string; scenario: Scenario | null; layouts?: string[]; minMi
   { name: "reauth-20001", scenario: { name: "reauth-20001", description: "one publish answered 20001", minutes: 1, events: [{ fault: "platformCode", atMin: 0.3, code: 20001, count: 1 }] } },
   { name: "sensor-fault", scenario: { name: "sensor-fault", description: "the sensor does not answer", minutes: 1, events: [{ fault: "sensor", atMin: 0.2, forMin: 0.5, noAnswer: true }] } },
   // the OTA check, the signature check, the chunked download with its hash, the trial boot
-  { name: "ota-download", layouts: ["ota"], minMinutes: 1.2, scenario: loadScenario("ota-good") },
+  { name: "ota-download", layouts: ["ota"], minMinutes: 0.6, scenario: loadScenario("ota-good") },
 ];
 
 export function loadRamBudget(file = path.resolve(__dirname, "..", "..", "build", "budgets.json")): RamBudget {

@@ -16,9 +16,10 @@ import { seededRng } from "../sensor/wave";
 import type { Scenario } from "../scenarios";
 import { otaRig, type VersionRun } from "../runtime/ota-run";
 import { bootEngine, throwawayUpdateKey, writeImage, type Layout } from "./engine";
+import { OTA_CHUNK_DEFAULT } from "../../firmware/ota";
 
-/** Image bytes per OTA download request in OTA scenarios (as the V8 emulator's). */
-const OTA_CHUNK_BYTES = 4096;
+/** Image bytes per OTA download request in OTA scenarios: the firmware's default, as a board has it (RAM is measured here). */
+const OTA_CHUNK_BYTES = OTA_CHUNK_DEFAULT;
 
 /** Faults this runner can apply on a real engine (the host build has no Wi-Fi, TLS faults or slow links here). */
 const REAL_FAULTS = ["networkDown", "platformCode", "sensor", "powerLoss"];
