@@ -262,10 +262,14 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
             queueNow = null;
             deliveryNow = null;
           }
-          // Not called back when an update was installed: the device reboots into it.
-          loadOta().createOta(hal, { version: FIRMWARE_VERSION, productKey: config.productKey, deviceName: config.deviceName, manifestUrl: config.otaUrl,
-            everyCycles: config.otaEveryCycles, chunkBytes: config.otaChunkBytes, trialBoots: config.otaTrialBoots }, client, trial).afterPublish(n, function () {
-            sleepUntilNext(startedMs, f);
+          // From a 0 ms timer: the delivery's calls are then off the stack, so the compaction
+          // before the OTA step's first request frees what was just dropped.
+          hal.timers.after(0, function () {
+            // Not called back when an update was installed: the device reboots into it.
+            loadOta().createOta(hal, { version: FIRMWARE_VERSION, productKey: config.productKey, deviceName: config.deviceName, manifestUrl: config.otaUrl,
+              everyCycles: config.otaEveryCycles, chunkBytes: config.otaChunkBytes, trialBoots: config.otaTrialBoots }, client, trial).afterPublish(n, function () {
+              sleepUntilNext(startedMs, f);
+            });
           });
         });
       });

@@ -72,6 +72,17 @@ export function thrownKind(message: string): string {
   return "io";
 }
 
+/**
+ * Calls `done` from a 0 ms timer: the caller's next request then starts on a fresh stack, where
+ * the heap compaction can free this one's objects. Declared here, outside `request`, so that the
+ * timer's closure holds only these four and not the whole exchange.
+ */
+function later(timers: Timers, done: (err: NetError | null, res: HttpResponse | null) => void, err: NetError | null, res: HttpResponse | null): void {
+  timers.after(0, function () {
+    done(err, res);
+  });
+}
+
 /** `compact`: called before each request (Espruino's E.defrag: the TLS socket record needs one contiguous block of JsVars). */
 export function createNet(http: EspHttp, timers: Timers, wifi?: WifiLink, compact?: () => void): Net {
   function request(req: HttpRequest, done: (err: NetError | null, res: HttpResponse | null) => void): void {
@@ -81,7 +92,7 @@ export function createNet(http: EspHttp, timers: Timers, wifi?: WifiLink, compac
       if (finished) return; // late events after a timeout or a first failure are ignored
       finished = true;
       if (timer >= 0) timers.cancel(timer);
-      done(err, res);
+      later(timers, done, err, res);
     }
     const target = parseUrl(req.url);
     if (!target) {

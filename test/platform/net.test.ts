@@ -89,6 +89,7 @@ describe("platform/espruino net: request", () => {
     net.request(req(), done);
     const body = '{"code":0,"message":"success","info":{"token":"abc"}}';
     http.last.reply(200, body, { "Content-Length": String(body.length), Date: "Thu, 26 Nov 2026 00:54:44 GMT" });
+    clock.tick(0); // done is called from a 0 ms timer
     sinon.assert.calledOnce(done);
     const [err, res] = done.firstCall.args;
     assert.equal(err, null);
@@ -108,15 +109,29 @@ describe("platform/espruino net: request", () => {
     res.emit("data", "short");
     http.last.fail(-30848, "close notify");
     res.emit("close");
+    clock.tick(0); // done is called from a 0 ms timer
     sinon.assert.calledOnce(done);
     assert.equal(done.firstCall.args[0]!.kind, "io");
     assert.equal(done.firstCall.args[1], null);
+  });
+
+  it("calls back from a 0 ms timer, once the interpreter's event has returned", () => {
+    const order: string[] = [];
+    const net = createNet(http, realTimers());
+    net.request(req(), function () {
+      order.push("done");
+    });
+    http.last.reply(200, "ok");
+    order.push("event returned");
+    clock.tick(0);
+    assert.deepEqual(order, ["event returned", "done"]);
   });
 
   it("caps the body at maxBodyBytes and marks it truncated", () => {
     const net = createNet(http, realTimers());
     net.request(req({ maxBodyBytes: 100 }), done);
     http.last.reply(502, "x".repeat(1000));
+    clock.tick(0); // done is called from a 0 ms timer
     const res = done.firstCall.args[1]!;
     assert.equal(res.status, 502);
     assert.equal(res.body.length, 100);
@@ -129,10 +144,12 @@ describe("platform/espruino net: request", () => {
     clock.tick(2999);
     sinon.assert.notCalled(done);
     clock.tick(1);
+    clock.tick(1); // done is called from a 0 ms timer (one set inside a timer is due a tick later here)
     sinon.assert.calledOnce(done);
     assert.equal(done.firstCall.args[0]!.kind, "timeout");
     http.last.reply(200, '{"code":0}'); // arrives too late
     http.last.fail(-9, "reset");
+    clock.tick(0); // done is called from a 0 ms timer
     sinon.assert.calledOnce(done);
   });
 
@@ -140,10 +157,13 @@ describe("platform/espruino net: request", () => {
     const net = createNet(http, realTimers());
     http.throwNext = "Unable to locate host";
     assert.doesNotThrow(() => net.request(req(), done));
+    sinon.assert.notCalled(done); // never from inside request()
+    clock.tick(0);
     sinon.assert.calledOnce(done);
     assert.equal(done.firstCall.args[0]!.kind, "dns");
     http.throwNext = "Not connected to the internet";
     net.request(req(), done);
+    clock.tick(0);
     assert.equal(done.secondCall.args[0]!.kind, "offline");
     clock.tick(10000);
     sinon.assert.calledTwice(done); // no timer left behind
@@ -154,10 +174,12 @@ describe("platform/espruino net: request", () => {
     net.request(req(), done);
     http.last.fail(-13, "TLS handshake failed");
     http.last.fail(-9, "reset");
+    clock.tick(0); // done is called from a 0 ms timer
     sinon.assert.calledOnce(done);
     assert.equal(done.firstCall.args[0]!.kind, "tls");
     net.request(req(), done);
     http.last.fail(-6, "DNS");
+    clock.tick(0); // done is called from a 0 ms timer
     assert.equal(done.secondCall.args[0]!.kind, "dns");
   });
 
@@ -165,6 +187,7 @@ describe("platform/espruino net: request", () => {
     const net = createNet(http, realTimers());
     net.request(req(), done);
     http.last.fail(-30848, "close notify");
+    clock.tick(0); // done is called from a 0 ms timer
     sinon.assert.calledOnce(done);
     assert.equal(done.firstCall.args[1], null);
     assert.equal(done.firstCall.args[0]!.kind, "tls");
@@ -181,6 +204,7 @@ describe("platform/espruino net: request", () => {
   it("answers a bad URL with an error, without a request", () => {
     const net = createNet(http, realTimers());
     net.request(req({ url: "nope" }), done);
+    clock.tick(0);
     assert.equal(http.calls.length, 0);
     assert.equal(done.firstCall.args[0]!.kind, "io");
   });
@@ -225,6 +249,7 @@ describe("platform/espruino net: Wi-Fi joined on demand", () => {
     w.handlers.connected();
     assert.equal(http.calls.length, 1);
     http.last.reply(200, "ok");
+    clock.tick(0); // done is called from a 0 ms timer
     sinon.assert.calledOnce(done);
     assert.equal(done.firstCall.args[0], null);
     assert.equal(done.firstCall.args[1]!.status, 200);
@@ -241,6 +266,7 @@ describe("platform/espruino net: Wi-Fi joined on demand", () => {
     clock.tick(4999);
     sinon.assert.notCalled(done);
     clock.tick(1);
+    clock.tick(1); // done is called from a 0 ms timer (one set inside a timer is due a tick later here)
     sinon.assert.calledOnce(done);
     assert.equal(done.firstCall.args[0]!.kind, "offline");
     assert.equal(done.firstCall.args[1], null);
@@ -265,6 +291,7 @@ describe("platform/espruino net: Wi-Fi joined on demand", () => {
     );
     http.calls[0].reply(200, "A");
     http.calls[1].reply(200, "B");
+    clock.tick(0); // done is called from a 0 ms timer
     assert.equal(a.firstCall.args[1]!.body, "A");
     assert.equal(b.firstCall.args[1]!.body, "B");
   });
@@ -276,6 +303,7 @@ describe("platform/espruino net: Wi-Fi joined on demand", () => {
     net.request(req(), done);
     assert.equal(http.calls.length, 1);
     http.last.reply(200, "ok");
+    clock.tick(0); // done is called from a 0 ms timer
     assert.equal(done.firstCall.args[1]!.status, 200);
   });
 });
