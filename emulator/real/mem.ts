@@ -108,11 +108,11 @@ if (require.main === module) {
     const budget = loadRamBudget();
     const results = await measure(engine, Number(o.minutes), o.trace);
     if (o.trace) for (const x of results) printTrace(x);
-    console.log("layout  run            cycles  idle  peak  total  memory errors  published/readings");
+    console.log("layout  run            cycles  idle  peak  total  rig  memory errors  published/readings");
     for (const x of results) {
       const m = x.report.memory;
       console.log(
-        [x.layout.padEnd(6), x.run.padEnd(14), String(m.cycles.length).padStart(6), String(m.idle).padStart(5), String(m.peak).padStart(5), String(m.total).padStart(6),
+        [x.layout.padEnd(6), x.run.padEnd(14), String(m.cycles.length).padStart(6), String(m.idle).padStart(5), String(m.peak).padStart(5), String(m.total).padStart(6), String(m.rig).padStart(3),
           String(m.errors.length).padStart(14), "  " + x.report.published + "/" + x.report.readings].join("  "),
       );
     }

@@ -10,69 +10,66 @@
 //   restarts the engine (a new boot from the same espruino.flash);
 // - RAM: process.memory(false).usage sampled every 20 ms, min and max per second as `@m`.
 // Plain ES5 for the interpreter; the runner writes `boot.json` ({cause, t}) beside the flash file.
+//
+// Lean on purpose: what the prelude keeps alive counts in every figure `npm run mem` reports, and
+// a board has these functions built in (no JsVars). So it keeps only the shims and a few numbers:
+// the sensor's answer and its helpers exist only while a frame is sent, `sim.json` is read when
+// needed, and the boot's `@boot` line says what the prelude holds (`rig` in `npm run mem`).
 /* global getTime, console, setTimeout, setInterval, E */
 (function () {
-  var S = require("Storage");
-  var BOOT = JSON.parse(require("fs").readFileSync("boot.json"));
-  var cfg = S.readJSON("sim.json", 1) || {};
   var hostTime = getTime;
-  // near 0 after a reset; load() keeps the clock running (BOOT.t: the board's time now)
-  var clockOff = BOOT.t !== undefined ? BOOT.t - hostTime() : -hostTime();
+  // near 0 after a reset; load() keeps the clock running (t: the board's time now)
+  var clockOff = (function () {
+    var b = JSON.parse(require("fs").readFileSync("boot.json"));
+    return b.t !== undefined ? b.t - hostTime() : -hostTime();
+  })();
   var watches = [];
   var lowAt = -1;
   var mn = 1e9;
   var mx = 0;
   var ticks = 0;
+  var most = 0;
+  var print = console.log;
 
   function halt(marker) {
     // the samples of a window cut short (a deep sleep right after a short cycle) count too
-    if (ticks) console.log("\n@m " + mn + " " + mx);
-    console.log("\n@" + marker);
+    if (ticks) print.call(console, "\n@m " + mn + " " + mx);
+    print.call(console, "\n@" + marker);
     for (;;) {
       /* the runner kills the engine here: nothing after a reboot runs */
     }
   }
 
-  // What the sensor sent, written to a file at once: console output waits for the interpreter's idle
-  // loop, so a power cut (kill -9) right after a read could lose the line but not the stored reading.
-  function frameRecord(text) {
-    require("fs").appendFileSync("frames.log", text + "\n");
-  }
-
-  function fault(now) {
-    var f = cfg.faults || [];
-    for (var i = 0; i < f.length; i++) if (now >= f[i].from && now < f[i].to) return f[i];
-    return null;
-  }
-
-  // Frame bytes: humidity and temperature in tenths, sign bit, sum checksum.
-  function frame(t, h) {
+  // The sensor's answer to a start pulse, as edges on the watch (times in seconds). Everything
+  // it uses is made here, per frame, and gone after it.
+  function answer(w) {
+    var now = hostTime();
+    var cfg = require("Storage").readJSON("sim.json", 1) || {};
+    var f = null;
+    var faults = cfg.faults || [];
+    for (var i = 0; i < faults.length; i++) if (now >= faults[i].from && now < faults[i].to) f = faults[i];
+    // What the sensor sent, written to a file at once: console output waits for the interpreter's idle
+    // loop, so a power cut (kill -9) right after a read could lose the line but not the stored reading.
+    var fs = require("fs");
+    // A smooth climate from the wall clock: continuous across reboots, within the rate check.
+    var t = Math.round((21 + 3 * Math.sin((now / 3600) * 2 * Math.PI)) * 10) / 10;
+    var h = Math.round((50 + 10 * Math.sin((now / 5400) * 2 * Math.PI)) * 10) / 10;
+    if (f && f.noAnswer) {
+      fs.appendFileSync("frames.log", Math.floor(now * 1000) + " none\n");
+      return;
+    }
+    // Frame bytes: humidity and temperature in tenths, sign bit, sum checksum.
     var ti = Math.abs(Math.round(t * 10));
     var hi = Math.round(h * 10);
     if (t < 0 && ti) ti |= 0x8000;
     var b = [hi >> 8, hi & 255, ti >> 8, ti & 255];
     b.push((b[0] + b[1] + b[2] + b[3]) & 255);
-    return b;
-  }
-
-  // The sensor's answer to a start pulse, as edges on the watch (times in seconds).
-  function answer(w) {
-    var now = hostTime();
-    var f = fault(now);
-    // A smooth climate from the wall clock: continuous across reboots, within the rate check.
-    var t = Math.round((21 + 3 * Math.sin((now / 3600) * 2 * Math.PI)) * 10) / 10;
-    var h = Math.round((50 + 10 * Math.sin((now / 5400) * 2 * Math.PI)) * 10) / 10;
-    if (f && f.noAnswer) {
-      frameRecord(Math.floor(now * 1000) + " none");
-      return;
-    }
-    var b = frame(t, h);
     var flipped = f && f.bitFlipProb && Math.random() < f.bitFlipProb;
     if (flipped) {
       var bit = Math.floor(Math.random() * 40);
       b[bit >> 3] ^= 128 >> (bit & 7);
     }
-    frameRecord(Math.floor(now * 1000) + " " + t.toFixed(1) + " " + h.toFixed(1) + (flipped ? " flip" : " ok"));
+    fs.appendFileSync("frames.log", Math.floor(now * 1000) + " " + t.toFixed(1) + " " + h.toFixed(1) + (flipped ? " flip" : " ok") + "\n");
     var at = now;
     function edge(state, us) {
       at += us / 1e6;
@@ -82,9 +79,9 @@
     edge(0, 30); // the sensor pulls it low
     edge(1, 80);
     edge(0, 80);
-    for (var i = 0; i < 40; i++) {
+    for (var j = 0; j < 40; j++) {
       edge(1, 50);
-      edge(0, (b[i >> 3] << (i & 7)) & 128 ? 70 : 27);
+      edge(0, (b[j >> 3] << (j & 7)) & 128 ? 70 : 27);
     }
     edge(1, 50);
   }
@@ -94,6 +91,7 @@
     var released = lowAt >= 0 && hostTime() - lowAt >= 0.001;
     lowAt = -1;
     if (!released) return;
+    var cfg = require("Storage").readJSON("sim.json", 1) || {};
     for (var i = 0; i < watches.length; i++) {
       if (watches[i] && String(watches[i].pin) === String(pin) && String(pin) === String(cfg.pin)) {
         var w = watches[i];
@@ -127,26 +125,28 @@
   global.load = function (file) {
     halt("load " + getTime() + (file ? " " + file : ""));
   };
-  if (cfg.deepSleep) {
-    global.ESP32 = {
-      deepSleep: function (us) {
-        halt("sleep " + us);
-      },
-      getWakeupCause: function () {
-        return BOOT.cause === "timer" ? 4 : 0;
-      },
-    };
-  }
-  // trace mode: every console line says the JsVars in use and the most sampled since the line before
-  var most = 0;
-  var print = console.log;
-  if (cfg.trace) {
-    console.log = function (text) {
-      var u = process.memory(false).usage;
-      print.call(console, String(text) + " \x01" + u + " " + Math.max(most, u));
-      most = 0;
-    };
-  }
+  (function (cfg) {
+    if (cfg.deepSleep) {
+      var timerWake = JSON.parse(require("fs").readFileSync("boot.json")).cause === "timer";
+      global.ESP32 = {
+        deepSleep: function (us) {
+          halt("sleep " + us);
+        },
+        getWakeupCause: function () {
+          return timerWake ? 4 : 0;
+        },
+      };
+    }
+    // trace mode: every console line says the JsVars in use and the most sampled since the line before
+    if (cfg.trace) {
+      console.log = function (text) {
+        var u = process.memory(false).usage;
+        print.call(console, String(text) + " \x01" + u + " " + Math.max(most, u));
+        most = 0;
+      };
+    }
+    cfg = null; // the faults list is read again per frame
+  })(require("Storage").readJSON("sim.json", 1) || {});
   setInterval(function () {
     var u = process.memory(false).usage;
     if (u > most) most = u;
@@ -159,5 +159,5 @@
       mx = 0;
     }
   }, 20);
-  console.log("@boot " + BOOT.cause + " " + process.memory(false).usage + " " + process.memory(false).total);
+  print.call(console, "@boot " + JSON.parse(require("fs").readFileSync("boot.json")).cause + " " + process.memory().usage + " " + process.memory(false).total);
 })();

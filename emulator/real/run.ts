@@ -64,6 +64,11 @@ export interface MemoryReport {
   peak: number;
   /** JsVars the engine has. */
   total: number;
+  /**
+   * JsVars the interpreter and the test prelude hold before the firmware runs (the most over the
+   * boots, after a collection): part of every figure here, and not on a board, whose shims are built in.
+   */
+  rig: number;
   /** Per boot (each cycle is one): the lowest and highest sample, and the lowest once it slept (absent when it never did). */
   cycles: { low: number; high: number; idle?: number }[];
   /** Console lines that report a memory failure. */
@@ -233,7 +238,7 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
   const frames: Frame[] = [];
   let noAnswer = 0;
   const consoleLines: string[] = [];
-  const mem: MemoryReport = { idle: 0, peak: 0, total: 0, cycles: [], errors: [], trace: o.trace ? [] : undefined };
+  const mem: MemoryReport = { idle: 0, peak: 0, total: 0, rig: 0, cycles: [], errors: [], trace: o.trace ? [] : undefined };
   const stats: DeviceStats = { boots: 0, bootWallMs: [], bootsByCause: {}, deepSleeps: 0, sleptMs: 0, uncaught: 0, refused: null, wifiConnects: 0, wifiJoins: 0, wifiOnMs: 0, net: newNetStats() };
   const versions: VersionRun[] = [];
   let bootVersionPending = false;
@@ -280,6 +285,7 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
       } else if (w[0] === "boot") {
         // every cycle is a boot (deep sleep, or a restart from flash between cycles)
         mem.total = Number(w[3]);
+        mem.rig = Math.max(mem.rig, Number(w[2]));
         mem.cycles.push({ low: 1e9, high: 0 });
         asleep = 0;
       } else if (w[0] === "reboot") restart("reboot", 0);
