@@ -245,8 +245,10 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     sense().health.record(raw.ok ? r : raw, clock.uptimeMs());
     const h = sense().health.report(clock.uptimeMs());
     sensorFails = h.consecutiveFailures;
-    // The sensor part is done for this boot when it ends after the cycle.
-    if (lastCycle()) sensing = null;
+    // The sensor part is done for this boot when it ends after the cycle, and on an OTA trial boot,
+    // whose cycles also run the updater (the most RAM of any path); a boot that idles on timers
+    // otherwise keeps it between cycles (its checksum error count).
+    if (lastCycle() || (trial && trial.onTrial())) sensing = null;
     function finish(fresh: QueueRecord | null): void {
       flush(fresh, function (f) {
         // The OTA health check of a new script: it runs, the sensor answered, a request went out.
