@@ -81,7 +81,6 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     signMethod: config.signMethod,
     clientId: config.clientId,
   });
-  const topic = topics(config.productKey, config.deviceName);
   // OTA (docs/ota.md), on when otaUrl is set: each cycle's health check confirms a new script
   // (the trial, made at boot: it watches this boot's requests); after a successful publish the
   // updater reports the running version once per version and checks the manifest on due cycles.
@@ -162,7 +161,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     const news = h.evicted !== reported || (f !== null && f.delivered > perCycle);
     if (!f || f.code || !news || client.waitMs()) return then();
     const values: Props = { depth: h.depth, evicted: h.evicted, oldestAgeSec: age, corrupt: h.corrupt };
-    client.publish(topic.event(HEALTH_EVENT), eventPost(client.nextId(), HEALTH_EVENT, values, wallKnown(clock) ? clock.nowMs() : 0), function (r) {
+    client.publish(topics(config.productKey, config.deviceName).event(HEALTH_EVENT), eventPost(client.nextId(), HEALTH_EVENT, values, wallKnown(clock) ? clock.nowMs() : 0), function (r) {
       if (r.ok) reported = h.evicted;
       then();
     });
@@ -173,7 +172,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     log("W", "sensor: " + error + " (" + h.consecutiveFailures + " in a row, " + h.checksumErrors + " checksum errors)");
     if (client.waitMs() || flushing) return then();
     const values: Props = { error: error, consecutiveFailures: h.consecutiveFailures, checksumErrors: h.checksumErrors };
-    client.publish(topic.event(SENSOR_EVENT), eventPost(client.nextId(), SENSOR_EVENT, values, wallKnown(clock) ? clock.nowMs() : 0), function () {
+    client.publish(topics(config.productKey, config.deviceName).event(SENSOR_EVENT), eventPost(client.nextId(), SENSOR_EVENT, values, wallKnown(clock) ? clock.nowMs() : 0), function () {
       then();
     });
   }

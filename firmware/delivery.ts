@@ -61,7 +61,7 @@ function propsOf(r: QueueRecord): Props {
 }
 
 export function createDelivery(client: Publisher, queue: Queue, opts: DeliveryOptions, log?: (level: string, msg: string) => void) {
-  const t = topics(opts.productKey, opts.deviceName);
+  // Topics are made per post, not kept: long strings cost RAM for the whole boot.
   const realtime = opts.mode === "realtime";
   // Readings per history post; halved after a batch the platform refused for good, to isolate the bad one.
   let cap = MAX_PROPS;
@@ -70,7 +70,7 @@ export function createDelivery(client: Publisher, queue: Queue, opts: DeliveryOp
 
   /** The next post: records and body, or null when nothing is due. */
   function single(r: QueueRecord) {
-    return { recs: [r], topic: t.property, body: propertyPost(r.id, propsOf(r)) };
+    return { recs: [r], topic: topics(opts.productKey, opts.deviceName).property, body: propertyPost(r.id, propsOf(r)) };
   }
 
   function nextPost(fresh: QueueRecord | null, firstPost: boolean): { recs: QueueRecord[]; topic: string; body: string } | null {
@@ -112,7 +112,7 @@ export function createDelivery(client: Publisher, queue: Queue, opts: DeliveryOp
     }
     // Its composition and id go to flash first: a resend is this very post, later readings go in a later one.
     id = queue.begin(recs);
-    return { recs: recs, topic: t.history, body: historyPosts(opts.productKey, opts.deviceName, rows, idOf)[0] };
+    return { recs: recs, topic: topics(opts.productKey, opts.deviceName).history, body: historyPosts(opts.productKey, opts.deviceName, rows, idOf)[0] };
   }
 
   /** Sends what is due: `fresh` (the reading just queued, or null) first in realtime mode. */

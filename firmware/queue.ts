@@ -184,53 +184,37 @@ function parseSeg(text: string | undefined, bad: number[]): Parsed {
   return out;
 }
 
-/** Opens (or creates) the queue in `store`, recovering from any interrupted write or erase. */
-export function openQueue(store: Store, clock: Clock, opts: QueueOptions): Queue {
-  const pre = opts.prefix || "q.";
-  const budget = opts.budgetBytes;
-  const segMax = Math.min(opts.segmentBytes, Math.floor(budget / 2));
-  const evName = pre + "e";
-  const bad = [0];
+function numbersOf(store: Store, prefix: string): number[] {
+  const names = store.list(prefix);
+  const out: number[] = [];
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i].substr(prefix.length);
+    if (n !== "" && String(parseInt(n, 10)) === n) out.push(parseInt(n, 10));
+  }
+  return out.sort(function (x, y) {
+    return x - y;
+  });
+}
+
+/** What a queue opens with, as its files tell after any interrupted write or erase. */
+interface Recovered {
+  segs: Seg[];
+  evicted: number;
+  evBytes: number;
+  nextSeq: number;
+  mark: { f: number; t: number; id: string } | null;
+}
+
+/**
+ * Recovers the queue's files: finishes evictions, drops orphan ack files, rebuilds the pending
+ * ranges from segments and acks. A function of its own: on Espruino every local of a function
+ * lives as long as any closure made in it, and this one reads whole segments.
+ */
+function recover(store: Store, pre: string, evName: string, bad: number[]): Recovered {
   const segs: Seg[] = [];
   let evicted = 0;
-  let evBytes = 0;
   let nextSeq = 1;
-  // This boot's readings stamped with uptime, fixed up (in their files) once the clock syncs.
-  let untimedFrom = -1;
-  let untimedTo = -1;
-  // The newest of them as push returned it, and its stamp: fixed in place too.
-  let lastRec: QueueRecord | null = null;
-  let lastStamp = "";
-  // The post in flight: first and last seq and its Alink id. A resend after an unknown outcome
-  // must be the same message: an id that came back with more readings could be dropped whole by
-  // a platform that de-duplicates by id. Kept in the ack log of its first reading's segment.
-  let mark: { f: number; t: number; id: string } | null = null;
-
-  function segName(f: number): string {
-    return pre + "s" + f;
-  }
-  function ackName(f: number): string {
-    return pre + "a" + f;
-  }
-  function numbersOf(prefix: string): number[] {
-    const names = store.list(prefix);
-    const out: number[] = [];
-    for (let i = 0; i < names.length; i++) {
-      const n = names[i].substr(prefix.length);
-      if (n !== "" && String(parseInt(n, 10)) === n) out.push(parseInt(n, 10));
-    }
-    return out.sort(function (x, y) {
-      return x - y;
-    });
-  }
-  function dropSeg(i: number): void {
-    // Segment first: a lost ack file with its segment still present would resend delivered readings.
-    store.erase(segName(segs[i].f));
-    store.erase(ackName(segs[i].f));
-    segs.splice(i, 1);
-  }
-
-  // Recover: finish evictions, drop orphan ack files, rebuild pending ranges from segments + acks.
+  let mark: Recovered["mark"] = null;
   const evBodies = unframe(store.readLog(evName), bad);
   const evicting: number[] = [];
   for (let i = 0; i < evBodies.length; i++) {
@@ -238,17 +222,17 @@ export function openQueue(store: Store, clock: Clock, opts: QueueOptions): Queue
     evicting.push(parseInt(evBodies[i].substr(0, c), 10));
     evicted += parseInt(evBodies[i].substr(c + 1), 10);
   }
-  evBytes = (store.readLog(evName) || "").length;
-  const firsts = numbersOf(pre + "s");
+  let evBytes = (store.readLog(evName) || "").length;
+  const firsts = numbersOf(store, pre + "s");
   for (let i = 0; i < firsts.length; i++) {
     const f = firsts[i];
     if (evicting.indexOf(f) >= 0) {
-      store.erase(segName(f));
-      store.erase(ackName(f));
+      store.erase(pre + "s" + f);
+      store.erase(pre + "a" + f);
       continue;
     }
-    const text = store.readLog(segName(f));
-    const acks = store.readLog(ackName(f));
+    const text = store.readLog(pre + "s" + f);
+    const acks = store.readLog(pre + "a" + f);
     const acked: number[] = [];
     const ab = unframe(acks, bad);
     for (let j = 0; j < ab.length; j++) {
@@ -279,10 +263,55 @@ export function openQueue(store: Store, clock: Clock, opts: QueueOptions): Queue
     const line = frame("0," + evicted);
     evBytes = store.append(evName, line) ? line.length : 0;
   }
-  const ackFirsts = numbersOf(pre + "a");
-  for (let i = 0; i < ackFirsts.length; i++) if (firsts.indexOf(ackFirsts[i]) < 0) store.erase(ackName(ackFirsts[i]));
+  const ackFirsts = numbersOf(store, pre + "a");
+  for (let i = 0; i < ackFirsts.length; i++) if (firsts.indexOf(ackFirsts[i]) < 0) store.erase(pre + "a" + ackFirsts[i]);
   // Delivered segments whose erase was interrupted (the newest stays: it holds the seq counter).
-  for (let i = segs.length - 2; i >= 0; i--) if (!segs[i].p.length) dropSeg(i);
+  for (let i = segs.length - 2; i >= 0; i--) {
+    if (segs[i].p.length) continue;
+    // Segment first: a lost ack file with its segment still present would resend delivered readings.
+    store.erase(pre + "s" + segs[i].f);
+    store.erase(pre + "a" + segs[i].f);
+    segs.splice(i, 1);
+  }
+  return { segs: segs, evicted: evicted, evBytes: evBytes, nextSeq: nextSeq, mark: mark };
+}
+
+/** Opens (or creates) the queue in `store`, recovering from any interrupted write or erase. */
+export function openQueue(store: Store, clock: Clock, opts: QueueOptions): Queue {
+  const pre = opts.prefix || "q.";
+  const budget = opts.budgetBytes;
+  const segMax = Math.min(opts.segmentBytes, Math.floor(budget / 2));
+  const evName = pre + "e";
+  const bad = [0];
+  let got: Recovered | null = recover(store, pre, evName, bad);
+  const segs: Seg[] = got.segs;
+  let evicted = got.evicted;
+  let evBytes = got.evBytes;
+  let nextSeq = got.nextSeq;
+  // The post in flight: first and last seq and its Alink id. A resend after an unknown outcome
+  // must be the same message: an id that came back with more readings could be dropped whole by
+  // a platform that de-duplicates by id. Kept in the ack log of its first reading's segment.
+  let mark = got.mark;
+  got = null;
+  // This boot's readings stamped with uptime, fixed up (in their files) once the clock syncs.
+  let untimedFrom = -1;
+  let untimedTo = -1;
+  // The newest of them as push returned it, and its stamp: fixed in place too.
+  let lastRec: QueueRecord | null = null;
+  let lastStamp = "";
+
+  function segName(f: number): string {
+    return pre + "s" + f;
+  }
+  function ackName(f: number): string {
+    return pre + "a" + f;
+  }
+  function dropSeg(i: number): void {
+    // Segment first: a lost ack file with its segment still present would resend delivered readings.
+    store.erase(segName(segs[i].f));
+    store.erase(ackName(segs[i].f));
+    segs.splice(i, 1);
+  }
 
   function totalBytes(): number {
     let n = evBytes;
