@@ -87,6 +87,13 @@ export function heldMs(store: Store, clock: Clock): number {
   return clock.synced() ? Math.min(LONG_CAP_MS, (+readHold(store).w || 0) - clock.nowMs()) : 0;
 }
 
+/** Calls `done(r)` from a 0 ms timer; declared outside the client so the timer holds only these. */
+function replyLater(timers: Hal["timers"], done: (r: Reply) => void, r: Reply): void {
+  timers.after(0, function () {
+    done(r);
+  });
+}
+
 export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
   const clock = hal.clock;
   const store = hal.store;
@@ -187,7 +194,9 @@ export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
           }
         } else skews = 0;
       }
-      done(r);
+      // From a 0 ms timer: what the caller does next (often another request) then runs once this
+      // exchange's calls have returned, so the compaction before that request frees them.
+      replyLater(hal.timers, done, r);
     }
     counters.requests++;
     // The HAL enforces timeoutMs; this guard only frees the client if a transport never calls back.

@@ -122,7 +122,7 @@ function boot(): void {
     // Wi-Fi joins only when a request is made: a wake that posts nothing (batch mode, backoff) keeps the radio off.
     net: createNet(require("http"), timers, createWifi(wifi, config.wifi, timers, log), E.defrag ? function () {
       E.defrag!();
-    } : undefined),
+    } : undefined, process.memory),
     store: store,
     clock: clock,
     timers: timers,

@@ -127,6 +127,17 @@ describe("platform/espruino net: request", () => {
     assert.deepEqual(order, ["event returned", "done"]);
   });
 
+  it("collects garbage once the caller has handled the reply, not before", () => {
+    const order: string[] = [];
+    const net = createNet(http, realTimers(), undefined, undefined, () => order.push("collect"));
+    net.request(req(), function () {
+      order.push("done");
+    });
+    http.last.reply(200, "ok");
+    clock.tick(0);
+    assert.deepEqual(order, ["done", "collect"]);
+  });
+
   it("caps the body at maxBodyBytes and marks it truncated", () => {
     const net = createNet(http, realTimers());
     net.request(req({ maxBodyBytes: 100 }), done);
