@@ -4,7 +4,8 @@
 import type { Hal, Store, Clock } from "../platform/hal";
 import type { DeviceConfig } from "./config";
 import { createIotClient, IotClient } from "./iot/client";
-import { eventPost, floatText, Props, topics } from "./iot/alink";
+import type { Props } from "./iot/alink";
+import { load as loadAlink } from "./iot/alink.lazy";
 import type { Dht22, DhtRead } from "../sensors/driver";
 import type { Filter, Health, HealthReport, RateState } from "../sensors/validate";
 import { load as loadSensing } from "../sensors/sensing.lazy";
@@ -12,7 +13,7 @@ import { openQueue, Queue, QueueHealth, QueueRecord } from "./queue";
 import { createDelivery, FlushResult } from "./delivery";
 import { bootOffsetMs, wallKnown } from "./timefix";
 import { load as loadOta } from "./ota.lazy";
-import { createTrial } from "./ota-trial";
+import { load as loadTrial } from "./ota-trial.lazy";
 import { FIRMWARE_VERSION } from "./version";
 
 /** Shorter intervals idle with timers: waking from deep sleep costs a reboot, Wi-Fi join and TLS handshake. */
@@ -86,7 +87,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
   // updater reports the running version once per version and checks the manifest on due cycles.
   // The updater is a lazy part made only then: its functions and closures are about 320 JsVars of
   // a stock ESP32's 4,095 (measured on espruino-esp32-model).
-  const trial = config.otaUrl ? createTrial(hal, FIRMWARE_VERSION) : null;
+  const trial = config.otaUrl ? loadTrial().createTrial(hal, FIRMWARE_VERSION) : null;
   // The flash queue and the delivery: dropped before an OTA step that ends the boot (the update
   // then has their RAM), made again should a cycle follow after all.
   let queueNow: Queue | null = null;
@@ -161,7 +162,8 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     const news = h.evicted !== reported || (f !== null && f.delivered > perCycle);
     if (!f || f.code || !news || client.waitMs()) return then();
     const values: Props = { depth: h.depth, evicted: h.evicted, oldestAgeSec: age, corrupt: h.corrupt };
-    client.publish(topics(config.productKey, config.deviceName).event(HEALTH_EVENT), eventPost(client.nextId(), HEALTH_EVENT, values, wallKnown(clock) ? clock.nowMs() : 0), function (r) {
+    // The Alink writers are made for the body and gone before the request (no local keeps them).
+    client.publish(loadAlink().topics(config.productKey, config.deviceName).event(HEALTH_EVENT), loadAlink().eventPost(client.nextId(), HEALTH_EVENT, values, wallKnown(clock) ? clock.nowMs() : 0), function (r) {
       if (r.ok) reported = h.evicted;
       then();
     });
@@ -172,7 +174,8 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     log("W", "sensor: " + error + " (" + h.consecutiveFailures + " in a row, " + h.checksumErrors + " checksum errors)");
     if (client.waitMs() || flushing) return then();
     const values: Props = { error: error, consecutiveFailures: h.consecutiveFailures, checksumErrors: h.checksumErrors };
-    client.publish(topics(config.productKey, config.deviceName).event(SENSOR_EVENT), eventPost(client.nextId(), SENSOR_EVENT, values, wallKnown(clock) ? clock.nowMs() : 0), function () {
+    // The Alink writers are made for the body and gone before the request (no local keeps them).
+    client.publish(loadAlink().topics(config.productKey, config.deviceName).event(SENSOR_EVENT), loadAlink().eventPost(client.nextId(), SENSOR_EVENT, values, wallKnown(clock) ? clock.nowMs() : 0), function () {
       then();
     });
   }
@@ -282,7 +285,8 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
       });
       return;
     }
-    log("I", "reading " + floatText(r.temperature) + " C " + floatText(r.humidity) + " %RH");
+    // No local keeps the Alink part: this scope lives through the network phase.
+    log("I", "reading " + loadAlink().floatText(r.temperature) + " C " + loadAlink().floatText(r.humidity) + " %RH");
     // Into flash first: from here on a reboot or power loss cannot lose it.
     const rec = q().push({ temperature: r.temperature, humidity: r.humidity });
     if (!rec) log("E", "queue: reading not stored (Storage full or failing)");

@@ -15,7 +15,8 @@
 // A post whose outcome is unknown (timeout, power cut before the ack reached flash) goes again as
 // it was: same readings, times and Alink id (the queue keeps a post of several readings in flash
 // before it is sent); readings queued since go in a later post with an id of its own.
-import { historyPosts, MAX_PROPS, propertyPost, Props, TimedReading, topics } from "./iot/alink";
+import { MAX_PROPS, Props, TimedReading } from "./iot/alink";
+import { load as loadAlink } from "./iot/alink.lazy";
 import type { PublishResult } from "./iot/client";
 import type { Queue, QueueRecord } from "./queue";
 
@@ -61,7 +62,8 @@ function propsOf(r: QueueRecord): Props {
 }
 
 export function createDelivery(client: Publisher, queue: Queue, opts: DeliveryOptions, log?: (level: string, msg: string) => void) {
-  // Topics are made per post, not kept: long strings cost RAM for the whole boot.
+  // Topics and bodies are made per post (the Alink writers are a lazy part): nothing of them is
+  // kept for the boot, and nothing while the request is open.
   const realtime = opts.mode === "realtime";
   // Readings per history post; halved after a batch the platform refused for good, to isolate the bad one.
   let cap = MAX_PROPS;
@@ -70,7 +72,8 @@ export function createDelivery(client: Publisher, queue: Queue, opts: DeliveryOp
 
   /** The next post: records and body, or null when nothing is due. */
   function single(r: QueueRecord) {
-    return { recs: [r], topic: topics(opts.productKey, opts.deviceName).property, body: propertyPost(r.id, propsOf(r)) };
+    const a = loadAlink();
+    return { recs: [r], topic: a.topics(opts.productKey, opts.deviceName).property, body: a.propertyPost(r.id, propsOf(r)) };
   }
 
   function nextPost(fresh: QueueRecord | null, firstPost: boolean): { recs: QueueRecord[]; topic: string; body: string } | null {
@@ -102,17 +105,18 @@ export function createDelivery(client: Publisher, queue: Queue, opts: DeliveryOp
     const idOf = function () {
       return id;
     };
-    let posts = historyPosts(opts.productKey, opts.deviceName, rows, idOf);
+    const a = loadAlink();
+    let posts = a.historyPosts(opts.productKey, opts.deviceName, rows, idOf);
     // Over 128 KB (only with long string values): halve until one post holds them.
     while (posts.length > 1) {
       const n = Math.ceil(rows.length / 2);
       recs.splice(n, recs.length - n);
       rows.splice(n, rows.length - n);
-      posts = historyPosts(opts.productKey, opts.deviceName, rows, idOf);
+      posts = a.historyPosts(opts.productKey, opts.deviceName, rows, idOf);
     }
     // Its composition and id go to flash first: a resend is this very post, later readings go in a later one.
     id = queue.begin(recs);
-    return { recs: recs, topic: topics(opts.productKey, opts.deviceName).history, body: historyPosts(opts.productKey, opts.deviceName, rows, idOf)[0] };
+    return { recs: recs, topic: a.topics(opts.productKey, opts.deviceName).history, body: a.historyPosts(opts.productKey, opts.deviceName, rows, idOf)[0] };
   }
 
   /** Sends what is due: `fresh` (the reading just queued, or null) first in realtime mode. */
