@@ -15,6 +15,7 @@ import { bootOffsetMs, wallKnown } from "./timefix";
 import { load as loadOta } from "./ota.lazy";
 import { load as loadTrial } from "./ota-trial.lazy";
 import { FIRMWARE_VERSION } from "./version";
+import { load as loadOnce } from "./once.lazy";
 
 /** Shorter intervals idle with timers: waking from deep sleep costs a reboot, Wi-Fi join and TLS handshake. */
 export const DEEP_SLEEP_MIN_SEC = 60;
@@ -107,7 +108,8 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     return deliveryNow;
   }
   const perCycle = config.delivery === "batch" ? config.batchSize : 1;
-  const sched = readSchedule(hal.store);
+  // the reader exists only for this call (a lazy part: build/lazy.ts)
+  const sched = loadOnce().readSchedule(hal.store);
   // Deep sleep is a reboot: the rate check's baseline comes back from the schedule, on this boot's
   // uptime base, but only when wall time is known (else the time since it is unknown).
   const rate: RateState = { last: null, rejects: 0 };
@@ -295,7 +297,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
 
   // The watchdog reboots a device whose cycle stopped coming round; each cycle kicks it.
   hal.power.watchdog(config.intervalSec * 2 + 120);
-  const early = deep ? dueInMs(hal.store, clock) : 0;
+  const early = deep ? loadOnce().dueInMs(hal.store, clock) : 0;
   if (early) {
     log("I", "woke " + Math.round(early / 1000) + " s early, back to sleep");
     if (!hal.power.deepSleep(early)) cycleTimer = hal.timers.after(early, cycle);

@@ -2,6 +2,7 @@
 // store across reboots, re-auth and one resend on 20001/20002/20003, backoff, one request in flight.
 import type { Clock, Hal, HttpRequest, NetError, HttpResponse, Store } from "../../platform/hal";
 import { load as loadSigner } from "./auth.lazy";
+import { load as loadOnce } from "../once.lazy";
 import { authRequest, MAX_REPLY_BYTES, publishRequest, Reply } from "./http";
 import { load as loadReader } from "./reply.lazy";
 import { BAD_REPLY, BUSY, CONFIG, HELD, LONG_BASE_MS, LONG_CAP_MS, NET, SHORT_BASE_MS, SHORT_CAP_MS, backoffMs, codeAction } from "./codes";
@@ -74,7 +75,8 @@ const ID_RECS = ["iot.msgid", "iot.msgid2"];
 /** Backoff across reboots and deep sleep: `{f: failures in a row, w: wall ms of the earliest retry (0 unknown), c: last code}`. */
 export const HOLD_REC = "iot.hold";
 
-function readHold(store: Store): { [k: string]: number } {
+/** The stored backoff record (empty when none or torn). */
+export function readHold(store: Store): { [k: string]: number } {
   try {
     return JSON.parse(store.read(HOLD_REC) || "{}") || {};
   } catch {
@@ -111,10 +113,11 @@ export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
   let expMs = 0; // wall ms; 0 = unknown (got while the clock was unsynced): rely on 20001
   let busy = false;
   let skews = 0; // replies in a row whose Date was too far from a known clock
-  const hold = readHold(store);
+  // the readers exist only for these calls (a lazy part: build/lazy.ts)
+  const hold = loadOnce().readHold(store);
   let fails = +hold.f || 0;
   let lastCode = +hold.c || 0;
-  let holdUntil = clock.uptimeMs() + heldMs(store, clock); // uptime ms
+  let holdUntil = clock.uptimeMs() + loadOnce().heldMs(store, clock); // uptime ms
   let idNext = 0;
   let idLimit = 0;
   let idSlot = 0;

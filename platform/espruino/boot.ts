@@ -11,7 +11,8 @@ import { createWifi, EspWifi } from "./wifi";
 import { createDhtCapture, espPinIo } from "./dht22-capture";
 import { FIRMWARE_VERSION } from "../../firmware/version";
 import { load as loadConfigParser } from "../../firmware/config.lazy";
-import { startApp, readSchedule, dueInMs, DEEP_SLEEP_MIN_SEC } from "../../firmware/app";
+import { startApp, DEEP_SLEEP_MIN_SEC } from "../../firmware/app";
+import { load as loadOnce } from "../../firmware/once.lazy";
 
 /** Storage file written by flash.sh at provisioning. */
 const CONFIG_FILE = "iot.json";
@@ -93,11 +94,11 @@ function boot(): void {
   // The RTC starts near 0 after a wake (getTime() = time since this boot): the planned wake time
   // plus the boot is the best estimate of wall time (RTC drift aside; the platform's Date header
   // corrects the clock when it is more than 2 s off).
-  const planned = readSchedule(store).n;
+  const planned = loadOnce().readSchedule(store).n;
   if (planned && esp.wakeupCause && esp.wakeupCause() === WAKE_TIMER && !clock.synced()) clock.set(planned + WAKE_BOOT_MS + Math.floor(getTime() * 1000));
   // A wake before the next reading is due goes back to sleep at once.
   const deep = config.deepSleep && config.intervalSec >= DEEP_SLEEP_MIN_SEC;
-  const early = deep ? dueInMs(store, clock) : 0;
+  const early = deep ? loadOnce().dueInMs(store, clock) : 0;
   if (early && power.deepSleep(early)) return;
   const log = createLog(print, clock.uptimeMs, config.logLevel);
   log.hide(config.deviceSecret);
@@ -138,6 +139,9 @@ function boot(): void {
     return E.toString(sha(bytes));
   };
   startApp(hal, config);
+  // The boot's lazy parts (config parser, Storage readers) are garbage now; collect it before the
+  // cycle's sensor read fills the heap (the interpreter does not collect while idle).
+  process.memory();
 }
 
 boot();

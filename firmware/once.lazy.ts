@@ -1,0 +1,9 @@
+// What a boot reads once from Storage (the schedule, the backoff) as a lazy part
+// (build/lazy.ts): made for those calls and dropped, so none of these functions is in RAM while
+// the cycle runs.
+import { dueInMs, readSchedule } from "./app";
+import { heldMs, readHold } from "./iot/client";
+
+export function load(): { dueInMs: typeof dueInMs; readSchedule: typeof readSchedule; heldMs: typeof heldMs; readHold: typeof readHold } {
+  return { dueInMs: dueInMs, readSchedule: readSchedule, heldMs: heldMs, readHold: readHold };
+}
