@@ -30,7 +30,7 @@ const MEANING: { [key: string]: string } = {
   queueBudgetBytes: "Storage bytes of the reading queue; beyond it the oldest segment is dropped (see [Store and forward](store-and-forward.md#modes))",
   maxPostsPerCycle: "HTTPS posts per duty cycle at most (a backlog drains over several cycles)",
   otaEveryCycles: "check the OTA manifest every N duty cycles (after a successful publish)",
-  otaChunkBytes: "bytes per image download request (the most image bytes in RAM at once)",
+  otaChunkBytes: "bytes per image download request (streamed into the slot on the device: it costs requests, not RAM)",
   otaTrialBoots: "boots a new script gets to publish successfully before the boot stage rolls it back",
   queueSegmentBytes: "bytes per queue segment file, the unit of erase and eviction; its default and range follow `queueBudgetBytes`",
   wifi: "`{\"ssid\": \"...\", \"password\": \"...\"}`. Absent: the network is managed outside the app (Ethernet, the Linux build). The cycle starts at boot without waiting for Wi-Fi: the device joins only when its first request is due (a wake that sends nothing never turns the radio on; the request's timeout covers the join, after which it fails as `offline` and the reading stays queued), then reconnects on every drop, backing off 2 s, 4 s, ... up to 5 min",

@@ -4,7 +4,7 @@
 // record and reboots; reports the running version, progress and failures on the /ota/device topics.
 // A new script is confirmed by a local health check (started, sensor answered, a request left the
 // device), not by the platform's answer, so blocking the endpoint cannot force a rollback.
-import type { Hal, HttpResponse, NetError } from "../platform/hal";
+import type { Hal, HttpRequest, HttpResponse, NetError } from "../platform/hal";
 import { hssSignatureBytes, hssVerify } from "./crypto/lms";
 import { toHex } from "./crypto/bytes";
 import { otaInform, otaProgress, topics } from "./iot/alink";
@@ -15,8 +15,11 @@ import { OTA_PUB, otaCounter, parseRecord, Trial } from "./ota-trial";
 export { FIRMWARE_VERSION } from "./version";
 export { OTA_KEY, OTA_PUB, OTA_COUNTER, adoptKey, createTrial } from "./ota-trial";
 
-/** Image bytes per download request by default (`otaChunkBytes`): the most image bytes in RAM at once. */
-export const OTA_CHUNK_DEFAULT = 2048;
+/**
+ * Image bytes per download request by default (`otaChunkBytes`). On Espruino the chunk is streamed
+ * into the slot as it arrives, so its size costs requests, not RAM.
+ */
+export const OTA_CHUNK_DEFAULT = 4096;
 
 /** Last version reported on the inform topic (one inform per version, not per boot). */
 const INFORMED = "ota.inf";
@@ -30,7 +33,7 @@ export interface OtaConfig {
   version: string;
   /** Check on cycles where `cycle % everyCycles == 0`; default 24. */
   everyCycles?: number;
-  /** Bytes per Range request (and the most image bytes in RAM at once); default OTA_CHUNK_DEFAULT. */
+  /** Bytes per Range request (the most image bytes in RAM at once when the HAL does not stream); default OTA_CHUNK_DEFAULT. */
   chunkBytes?: number;
   /** Boots a new script gets to pass its health check before rollback; default 3. */
   trialBoots?: number;
@@ -155,6 +158,13 @@ export interface Ota {
  * The updater, made when a cycle gets to it (`trial`: this boot's, made at boot by createTrial);
  * its health and onTrial are the trial's.
  */
+/** Whether a chunk's response may go into the slot: 206 (or 200 for a whole image asked from 0) and, if it says, the signed total size. */
+function chunkUsable(status: number, headers: { [name: string]: string }, offset: number, want: number, size: number): boolean {
+  if (status != 206 && !(status == 200 && offset == 0 && want == size)) return false;
+  const cr = headers["content-range"];
+  return !(cr && cr.indexOf("/") > 0 && cr.substr(cr.indexOf("/") + 1) != String(size));
+}
+
 export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher, trial: Trial): Ota {
   const store = hal.store;
   const version = cfg.version;
@@ -168,10 +178,12 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher, trial: Tr
     pub.publish(t.otaProgress, otaProgress(pub.nextId(), step, desc), function (r) { cb(r.ok); });
   }
 
-  function get(url: string, range: string, maxBytes: number, cb: (err: NetError | null, res: HttpResponse | null) => void): void {
+  function get(url: string, range: string, maxBytes: number, cb: (err: NetError | null, res: HttpResponse | null) => void, stream?: HttpRequest["stream"]): void {
     const headers: { [name: string]: string } = {};
     if (range) headers.Range = range;
-    hal.net.request({ method: "GET", url: url, headers: headers, body: "", timeoutMs: timeoutMs, maxBodyBytes: maxBytes }, cb);
+    const req: HttpRequest = { method: "GET", url: url, headers: headers, body: "", timeoutMs: timeoutMs, maxBodyBytes: maxBytes };
+    if (stream) req.stream = stream;
+    hal.net.request(req, cb);
   }
 
   /** The rolled-back version, `n` set when it was for lack of network (its sensor answered). */
@@ -193,8 +205,19 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher, trial: Tr
         return;
       }
       const want = Math.min(chunkBytes, m.size - offset);
-      get(url, "bytes=" + offset + "-" + (offset + want - 1), want, function (err, res) {
-        if (err || !res || (res.status != 206 && !(res.status == 200 && offset == 0 && want == m.size))) {
+      const at = offset;
+      // The chunk is streamed into the slot as it arrives (never whole in RAM), once its status
+      // and size are right; a HAL that does not stream returns the body, written whole below.
+      let streamed = 0;
+      let writeFailed = false;
+      get(url, "bytes=" + at + "-" + (at + want - 1), want, function (err, res) {
+        // Streamed bytes are in the slot: a retry asks for the rest (each byte is written once).
+        offset = at + streamed;
+        if (writeFailed) {
+          cb([-4, "write at " + offset]);
+          return;
+        }
+        if (err || !res || (res.status != 206 && !(res.status == 200 && at == 0 && want == m.size))) {
           if (!retried) {
             retried = true;
             next();
@@ -211,16 +234,20 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher, trial: Tr
           return;
         }
         const body = res.body;
-        if (body.length != want || res.truncated) {
-          cb([-2, "short chunk at " + offset]);
+        if ((streamed || body.length) != want || res.truncated) {
+          cb([-2, "short chunk at " + at]);
           return;
         }
-        if (!store.writeAt(slot, body, offset, m.size)) {
-          cb([-4, "write at " + offset]);
+        if (!streamed && !store.writeAt(slot, body, at, m.size)) {
+          cb([-4, "write at " + at]);
           return;
         }
-        offset += want;
+        offset = at + want;
         next();
+      }, function (status, headers, piece, pos) {
+        if (writeFailed || !chunkUsable(status, headers, at, want, m.size)) return;
+        if (store.writeAt(slot, piece, at + pos, m.size)) streamed += piece.length;
+        else writeFailed = true;
       });
     }
     next();

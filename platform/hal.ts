@@ -16,6 +16,13 @@ export interface HttpRequest {
   timeoutMs: number;
   /** Response bytes kept at most; more is dropped and the response is marked `truncated`. */
   maxBodyBytes: number;
+  /**
+   * Optional: each piece of the body as it arrives, with the response's status, its headers
+   * (lower-cased) and the piece's offset in the body; the response's `body` is then "" (only
+   * `maxBodyBytes` in all reach it, the rest marks the response `truncated`). A large download
+   * then never holds its body in RAM. A HAL that ignores it returns the body as usual.
+   */
+  stream?: (status: number, headers: { [name: string]: string }, piece: string, offset: number) => void;
 }
 
 /** A complete HTTP response. */

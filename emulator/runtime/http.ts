@@ -9,6 +9,9 @@ import type { Scheduler } from "./clock";
 import { probeSync } from "./probe";
 import { toBytes } from "./storage";
 
+/** A response body reaches the script in "data" events of at most this many bytes (a TCP segment, as on the board). */
+export const BODY_PIECE_BYTES = 536;
+
 export interface NetStats {
   requests: number;
   requestsByPath: Record<string, number>;
@@ -262,7 +265,7 @@ export function httpModule(dev: DeviceLink): object {
       if (cb) dev.invoke(cb, res);
       const cut = dev.faults.cutBody && path.indexOf(dev.faults.cutBody.path) >= 0 ? dev.faults.cutBody.keepBytes : -1;
       const sent = cut >= 0 ? text.substr(0, cut) : text;
-      for (let i = 0; i < sent.length; i += 536) emitRes("data", sent.substr(i, 536));
+      for (let i = 0; i < sent.length; i += BODY_PIECE_BYTES) emitRes("data", sent.substr(i, BODY_PIECE_BYTES));
       if (cut >= 0 && cut < text.length) {
         bump(dev.stats.errorsByCode, "-9");
         emitReq("error", { code: -9, message: "connection lost mid-body" });

@@ -10,6 +10,7 @@ import type { Scheduler } from "./clock";
 import { makeManifest, signedText } from "../../build/release";
 import { generateLmsKey, hssPublicKey, hssSignAt, lmsTree, type LmsKey } from "../../build/lms";
 import { versionNewer } from "../../firmware/ota";
+import { BODY_PIECE_BYTES } from "./http";
 
 /** The `ota` block of a scenario. */
 export interface OtaScenario {
@@ -254,8 +255,9 @@ export function otaRig(firmware: string, boot0: string, updatesDir: string, spec
       }
       const total = spec.powerCuts ?? 0;
       if (!total) return;
-      // the writes of one install: image chunks, boot record, trial count, confirmation, success mark
-      const span = () => Math.ceil(Buffer.byteLength(imageFor(latest), "latin1") / chunkBytes) + 5;
+      // the writes of one install: the image's pieces (each chunk is streamed into the slot as its
+      // "data" events arrive), boot record, trial count, confirmation, success mark
+      const span = () => Math.ceil(Buffer.byteLength(imageFor(latest), "latin1") / chunkBytes) * Math.ceil(chunkBytes / BODY_PIECE_BYTES) + 5;
       let left = 1 + rand(span());
       flash.writeHook = (_kind, name, bytes) => {
         if (cuts >= total || !OTA_FILES.has(name) || --left > 0) return -1;

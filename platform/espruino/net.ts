@@ -120,13 +120,21 @@ export function createNet(http: EspHttp, timers: Timers, wifi?: WifiLink, compac
       let body = "";
       let truncated = false;
       let gotBytes = 0;
+      let kept = 0;
+      const status = parseInt(String(r.statusCode), 10);
       r.on("data", function (chunk: string) {
         gotBytes += chunk.length;
-        const room = req.maxBodyBytes - body.length;
+        const room = req.maxBodyBytes - kept;
+        let piece = chunk;
         if (chunk.length > room) {
           truncated = true;
-          if (room > 0) body += chunk.substr(0, room);
-        } else body += chunk;
+          piece = room > 0 ? chunk.substr(0, room) : "";
+        }
+        if (!piece.length) return;
+        // A streamed body goes on piece by piece and is never kept.
+        if (req.stream) req.stream(status, resHeaders, piece, kept);
+        else body += piece;
+        kept += piece.length;
       });
       r.on("close", function () {
         const len = resHeaders["content-length"];
@@ -134,7 +142,7 @@ export function createNet(http: EspHttp, timers: Timers, wifi?: WifiLink, compac
           finish({ kind: "io", detail: "connection closed after " + gotBytes + " of " + len + " bytes" }, null);
           return;
         }
-        finish(null, { status: parseInt(String(r.statusCode), 10), headers: resHeaders, body: body, truncated: truncated });
+        finish(null, { status: status, headers: resHeaders, body: body, truncated: truncated });
       });
       r.on("error", function (e) {
         if (e && e.code === TLS_CLOSE_NOTIFY) return; // the response is judged at "close"

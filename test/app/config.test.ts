@@ -35,7 +35,7 @@ describe("firmware/config parseConfig", () => {
       maxPostsPerCycle: 4,
       otaUrl: "",
       otaEveryCycles: 24,
-      otaChunkBytes: 2048,
+      otaChunkBytes: 4096,
       otaTrialBoots: 3,
     });
     assert.equal(DEFAULT_ENDPOINT, "https://iot-as-http.cn-shanghai.aliyuncs.com");

@@ -148,9 +148,26 @@ export class UpdateHost {
       if (res.body.length > req.maxBodyBytes) res = Object.assign({}, res, { body: res.body.substr(0, req.maxBodyBytes), truncated: true });
     }
     const out = this.fault ? this.fault(req, res) : res;
-    if (!out) done({ kind: "refused", detail: "-9" }, null);
-    else done(null, out);
+    if (!out) return done({ kind: "refused", detail: "-9" }, null);
+    if (!this.streamPiece || !req.stream) return done(null, out);
+    // As the Espruino HAL streams (platform/espruino/net.ts): pieces with the status, no body.
+    const cut = this.cutOnce && this.cutOnce.url === req.url ? this.cutOnce : null;
+    for (let o = 0; o < out.body.length; o += this.streamPiece) {
+      if (cut && o >= cut.after) {
+        this.cutOnce = undefined;
+        return done({ kind: "io", detail: "connection closed after " + o + " bytes" }, null);
+      }
+      req.stream(out.status, out.headers, out.body.substr(o, this.streamPiece), o);
+    }
+    this.bodiesSeen.push("");
+    done(null, Object.assign({}, out, { body: "" }));
   }
+  /** Set: a request with `stream` gets its body in pieces of this many bytes (and an empty body). */
+  streamPiece = 0;
+  /** The next streamed request for `url` is cut (a network error) once `after` bytes went out. */
+  cutOnce?: { url: string; after: number };
+  /** The body of each streamed response as handed to `done`. */
+  bodiesSeen: string[] = [];
 
   /** Release counter of the last publish. */
   counter = 0;

@@ -27,6 +27,51 @@ function check(store: FlashStore, host: UpdateHost, version: string, pub = new P
 }
 
 describe("ota: device side", () => {
+  it("streams each chunk into the idle slot as it arrives (HAL stream): the image is whole, no chunk body comes back", () => {
+    const store = factory();
+    const host = new UpdateHost();
+    host.streamPiece = 300; // a TCP segment's worth, as the interpreter hands them on
+    host.publish("1.1.0", B);
+    const r = check(store, host, "1.0.0");
+    assert.equal(r.reboots, 1, r.logs.join("\n"));
+    assert.equal(store.files["fw.b"], B, "image written whole into the idle slot");
+    const chunks = host.requests.filter((q) => q.url === B_URL);
+    assert.equal(chunks.length, Math.ceil(B.length / 1024));
+    assert.ok(chunks.every((q) => typeof q.stream === "function"), "chunk requests ask for a stream");
+    assert.equal(host.bodiesSeen.length, chunks.length);
+    assert.ok(host.bodiesSeen.every((b) => b === ""), "no chunk body held");
+  });
+
+  it("a chunk cut mid-way resumes after the bytes already streamed, writing each byte once", () => {
+    const store = factory();
+    const host = new UpdateHost();
+    host.streamPiece = 300;
+    host.cutOnce = { url: B_URL, after: 600 };
+    host.publish("1.1.0", B);
+    // FlashStore.writeAt throws on a byte written twice (flash bits only clear): the resume must not rewrite.
+    const r = check(store, host, "1.0.0");
+    assert.equal(r.reboots, 1, r.logs.join("\n"));
+    assert.equal(store.files["fw.b"], B);
+    const ranges = host.requests.filter((q) => q.url === B_URL).map((q) => q.headers.Range);
+    assert.equal(ranges[0], "bytes=0-1023");
+    assert.equal(ranges[1], "bytes=600-1623", "the retry starts after the 600 streamed bytes");
+  });
+
+  it("a streamed answer with the wrong status writes nothing into the slot", () => {
+    const store = factory();
+    const host = new UpdateHost();
+    host.streamPiece = 300;
+    host.publish("1.1.0", B);
+    // A host that ignores Range from the second chunk on: 200 with the whole image.
+    host.fault = (req, res) => (req.url === B_URL && req.headers.Range !== "bytes=0-1023" ? { status: 200, headers: {}, body: B, truncated: false } : res);
+    const r = check(store, host, "1.0.0");
+    assert.equal(r.outcome, "refused");
+    assert.equal(r.reboots, 0);
+    assert.equal(store.files["fw.b"].substr(0, 1024), B.substr(0, 1024), "the first chunk went in");
+    assert.equal(store.files["fw.b"].substr(1024), "\xff".repeat(B.length - 1024), "nothing of the 200 answers was written");
+    assert.deepEqual(r.pub.steps().map((p) => p.step), ["1", "-2"]);
+  });
+
   it("updates A -> B: manifest, LMS signature file, Range chunks into the idle slot, boot record, reboot, then B informs", () => {
     const store = factory();
     const host = new UpdateHost();

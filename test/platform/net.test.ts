@@ -138,6 +138,22 @@ describe("platform/espruino net: request", () => {
     assert.deepEqual(order, ["done", "collect"]);
   });
 
+  it("streams the body piece by piece when asked (status, lower-cased headers, offsets), keeps none, caps at maxBodyBytes", () => {
+    const pieces: [number, string, string, number][] = [];
+    const net = createNet(http, realTimers());
+    net.request(req({ maxBodyBytes: 10, stream: (status, headers, piece, offset) => pieces.push([status, headers["content-range"], piece, offset]) }), done);
+    const res = http.last.respond(206, { "Content-Range": "bytes 0-9/100" });
+    res.emit("data", "abcd");
+    res.emit("data", "efghijkl");
+    res.emit("close");
+    clock.tick(0);
+    assert.deepEqual(pieces, [[206, "bytes 0-9/100", "abcd", 0], [206, "bytes 0-9/100", "efghij", 4]]);
+    const out = done.firstCall.args[1]!;
+    assert.equal(out.body, "");
+    assert.equal(out.truncated, true);
+    assert.equal(out.status, 206);
+  });
+
   it("caps the body at maxBodyBytes and marks it truncated", () => {
     const net = createNet(http, realTimers());
     net.request(req({ maxBodyBytes: 100 }), done);
