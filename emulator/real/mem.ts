@@ -28,8 +28,10 @@ export interface MemResult {
 
 // Scenario times are fractions of the run (minutes: 1 is scaled to the run's length). A run with
 // `layouts` runs in those only; `minMinutes` is the least time its path needs.
-const RUNS: { name: string; scenario: Scenario | null; layouts?: string[]; minMinutes?: number }[] = [
+const RUNS: { name: string; scenario: Scenario | null; layouts?: string[]; minMinutes?: number; deepSleep?: boolean }[] = [
   { name: "cycles", scenario: null },
+  // every cycle a boot from deep sleep at a 60 s interval: the power-on cold boot, then a timer wake
+  { name: "deep-sleep", scenario: null, minMinutes: 1.4, deepSleep: true },
   { name: "outage-flush", scenario: { name: "outage-flush", description: "platform unreachable, then a backlog flush", minutes: 1, events: [{ fault: "networkDown", atMin: 0, forMin: 0.45 }] } },
   { name: "reauth-20001", scenario: { name: "reauth-20001", description: "one publish answered 20001", minutes: 1, events: [{ fault: "platformCode", atMin: 0.3, code: 20001, count: 1 }] } },
   { name: "sensor-fault", scenario: { name: "sensor-fault", description: "the sensor does not answer", minutes: 1, events: [{ fault: "sensor", atMin: 0.2, forMin: 0.5, noAnswer: true }] } },
@@ -76,7 +78,7 @@ export async function measure(engine: string, minutes: number, trace?: boolean):
     for (const r of RUNS) {
       if (r.layouts && r.layouts.indexOf(layout) < 0) continue;
       jobs.push(
-        runReal({ engine, layout, minutes: Math.max(minutes, r.minMinutes || 0), scenario: r.scenario, intervalSec: 5, updateKey: key, trace }).then(async (run) => ({
+        runReal({ engine, layout, minutes: Math.max(minutes, r.minMinutes || 0), scenario: r.scenario, intervalSec: r.deepSleep ? 60 : 5, deepSleep: r.deepSleep, updateKey: key, trace }).then(async (run) => ({
           layout,
           run: r.name,
           report: await run.done,
@@ -112,7 +114,7 @@ if (require.main === module) {
     for (const x of results) {
       const m = x.report.memory;
       console.log(
-        [x.layout.padEnd(6), x.run.padEnd(14), String(m.cycles.length).padStart(6), String(m.idle).padStart(5), String(m.peak).padStart(5), String(m.total).padStart(6), String(m.rig).padStart(3),
+        [x.layout.padEnd(6), x.run.padEnd(14), String(m.cycles.length).padStart(6), (m.idle ? String(m.idle) : "-").padStart(5), String(m.peak).padStart(5), String(m.total).padStart(6), String(m.rig).padStart(3),
           String(m.errors.length).padStart(14), "  " + x.report.published + "/" + x.report.readings].join("  "),
       );
     }
