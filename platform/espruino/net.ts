@@ -100,17 +100,20 @@ export function createNet(http: EspHttp, timers: Timers, wifi?: WifiLink, compac
       if (timer >= 0) timers.cancel(timer);
       later(timers, done, err, res, collect);
     }
-    const target = parseUrl(req.url);
-    if (!target) {
+    // The parsed URL (protocol, host, path, port) becomes the request's options: one object less
+    // in RAM while the request is open.
+    const url = parseUrl(req.url);
+    if (!url) {
       finish({ kind: "io", detail: "bad url" }, null);
       return;
     }
+    const opts = url as EspRequestOptions;
     const headers: { [name: string]: string } = {};
     for (const k in req.headers) headers[k] = req.headers[k];
     // The body is a byte string, so its length is its size in bytes; Espruino adds no Content-Length.
     if (req.method !== "GET" || req.body.length) headers["Content-Length"] = String(req.body.length);
-    const opts: EspRequestOptions = { host: target.host, path: target.path, method: req.method, protocol: target.protocol, headers: headers };
-    if (target.port) opts.port = target.port;
+    opts.method = req.method;
+    opts.headers = headers;
     let started = false;
     let joining = false;
     function onResponse(r: EspResponse): void {
