@@ -292,6 +292,8 @@ export function openQueue(store: Store, clock: Clock, opts: QueueOptions): Queue
   // must be the same message: an id that came back with more readings could be dropped whole by
   // a platform that de-duplicates by id. Kept in the ack log of its first reading's segment.
   let mark = got.mark;
+  // Let go of it: on Espruino the closures below keep this whole scope (docs/espruino-quirks.md).
+  // eslint-disable-next-line no-useless-assignment
   got = null;
   // This boot's readings stamped with uptime, fixed up (in their files) once the clock syncs.
   let untimedFrom = -1;

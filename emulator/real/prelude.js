@@ -145,7 +145,9 @@
         most = 0;
       };
     }
-    cfg = null; // the faults list is read again per frame
+    // Let go of it: the shims above keep this scope; the faults list is read again per frame.
+    // eslint-disable-next-line no-useless-assignment
+    cfg = null;
   })(require("Storage").readJSON("sim.json", 1) || {});
   setInterval(function () {
     var u = process.memory(false).usage;
