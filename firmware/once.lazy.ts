@@ -2,8 +2,8 @@
 // (build/lazy.ts): made for those calls and dropped, so none of these functions is in RAM while
 // the cycle runs.
 import { dueInMs, readSchedule } from "./app";
-import { heldMs, readHold } from "./iot/client";
+import { restoreHold } from "./iot/client";
 
-export function load(): { dueInMs: typeof dueInMs; readSchedule: typeof readSchedule; heldMs: typeof heldMs; readHold: typeof readHold } {
-  return { dueInMs: dueInMs, readSchedule: readSchedule, heldMs: heldMs, readHold: readHold };
+export function load(): { dueInMs: typeof dueInMs; readSchedule: typeof readSchedule; restoreHold: typeof restoreHold } {
+  return { dueInMs: dueInMs, readSchedule: readSchedule, restoreHold: restoreHold };
 }

@@ -154,17 +154,21 @@ export interface Ota {
   onTrial(): boolean;
 }
 
+/** Whether a Range request of `want` bytes at `offset` got its chunk: 206, or 200 for a whole image asked from 0. */
+function chunkStatusOk(status: number, offset: number, want: number, size: number): boolean {
+  return status == 206 || (status == 200 && offset == 0 && want == size);
+}
+
+/** The total of `Content-Range: bytes a-b/total`, or null when the response does not say. */
+function rangeTotal(headers: { [name: string]: string }): string | null {
+  const cr = headers["content-range"];
+  return cr && cr.indexOf("/") > 0 ? cr.substr(cr.indexOf("/") + 1) : null;
+}
+
 /**
  * The updater, made when a cycle gets to it (`trial`: this boot's, made at boot by createTrial);
  * its health and onTrial are the trial's.
  */
-/** Whether a chunk's response may go into the slot: 206 (or 200 for a whole image asked from 0) and, if it says, the signed total size. */
-function chunkUsable(status: number, headers: { [name: string]: string }, offset: number, want: number, size: number): boolean {
-  if (status != 206 && !(status == 200 && offset == 0 && want == size)) return false;
-  const cr = headers["content-range"];
-  return !(cr && cr.indexOf("/") > 0 && cr.substr(cr.indexOf("/") + 1) != String(size));
-}
-
 export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher, trial: Trial): Ota {
   const store = hal.store;
   const version = cfg.version;
@@ -217,7 +221,7 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher, trial: Tr
           cb([-4, "write at " + offset]);
           return;
         }
-        if (err || !res || (res.status != 206 && !(res.status == 200 && at == 0 && want == m.size))) {
+        if (err || !res || !chunkStatusOk(res.status, at, want, m.size)) {
           if (!retried) {
             retried = true;
             next();
@@ -228,9 +232,9 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher, trial: Tr
         }
         retried = false;
         // Content-Range "bytes a-b/total": the image on the host must have the signed size.
-        const cr = res.headers["content-range"];
-        if (cr && cr.indexOf("/") > 0 && cr.substr(cr.indexOf("/") + 1) != String(m.size)) {
-          cb([-3, "size " + cr.substr(cr.indexOf("/") + 1) + " != " + m.size]);
+        const total = rangeTotal(res.headers);
+        if (total !== null && total != String(m.size)) {
+          cb([-3, "size " + total + " != " + m.size]);
           return;
         }
         const body = res.body;
@@ -245,7 +249,9 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher, trial: Tr
         offset = at + want;
         next();
       }, function (status, headers, piece, pos) {
-        if (writeFailed || !chunkUsable(status, headers, at, want, m.size)) return;
+        // Only what the callback above would accept goes into the slot.
+        const total = rangeTotal(headers);
+        if (writeFailed || !chunkStatusOk(status, at, want, m.size) || (total !== null && total != String(m.size))) return;
         if (store.writeAt(slot, piece, at + pos, m.size)) streamed += piece.length;
         else writeFailed = true;
       });

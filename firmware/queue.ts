@@ -184,6 +184,21 @@ function parseSeg(text: string | undefined, bad: number[]): Parsed {
   return out;
 }
 
+/** A segment's file (`q.s<first seq>`) and its ack log (`q.a<first seq>`). */
+function segFile(pre: string, f: number): string {
+  return pre + "s" + f;
+}
+function ackFile(pre: string, f: number): string {
+  return pre + "a" + f;
+}
+
+/** Drops segment `i`: its file first (a lost ack file with its segment still there would resend delivered readings). */
+function dropSeg(store: Store, pre: string, segs: Seg[], i: number): void {
+  store.erase(segFile(pre, segs[i].f));
+  store.erase(ackFile(pre, segs[i].f));
+  segs.splice(i, 1);
+}
+
 function numbersOf(store: Store, prefix: string): number[] {
   const names = store.list(prefix);
   const out: number[] = [];
@@ -227,12 +242,12 @@ function recover(store: Store, pre: string, evName: string, bad: number[]): Reco
   for (let i = 0; i < firsts.length; i++) {
     const f = firsts[i];
     if (evicting.indexOf(f) >= 0) {
-      store.erase(pre + "s" + f);
-      store.erase(pre + "a" + f);
+      store.erase(segFile(pre, f));
+      store.erase(ackFile(pre, f));
       continue;
     }
-    const text = store.readLog(pre + "s" + f);
-    const acks = store.readLog(pre + "a" + f);
+    const text = store.readLog(segFile(pre, f));
+    const acks = store.readLog(ackFile(pre, f));
     const acked: number[] = [];
     const ab = unframe(acks, bad);
     for (let j = 0; j < ab.length; j++) {
@@ -264,15 +279,9 @@ function recover(store: Store, pre: string, evName: string, bad: number[]): Reco
     evBytes = store.append(evName, line) ? line.length : 0;
   }
   const ackFirsts = numbersOf(store, pre + "a");
-  for (let i = 0; i < ackFirsts.length; i++) if (firsts.indexOf(ackFirsts[i]) < 0) store.erase(pre + "a" + ackFirsts[i]);
+  for (let i = 0; i < ackFirsts.length; i++) if (firsts.indexOf(ackFirsts[i]) < 0) store.erase(ackFile(pre, ackFirsts[i]));
   // Delivered segments whose erase was interrupted (the newest stays: it holds the seq counter).
-  for (let i = segs.length - 2; i >= 0; i--) {
-    if (segs[i].p.length) continue;
-    // Segment first: a lost ack file with its segment still present would resend delivered readings.
-    store.erase(pre + "s" + segs[i].f);
-    store.erase(pre + "a" + segs[i].f);
-    segs.splice(i, 1);
-  }
+  for (let i = segs.length - 2; i >= 0; i--) if (!segs[i].p.length) dropSeg(store, pre, segs, i);
   return { segs: segs, evicted: evicted, evBytes: evBytes, nextSeq: nextSeq, mark: mark };
 }
 
@@ -302,19 +311,6 @@ export function openQueue(store: Store, clock: Clock, opts: QueueOptions): Queue
   let lastRec: QueueRecord | null = null;
   let lastStamp = "";
 
-  function segName(f: number): string {
-    return pre + "s" + f;
-  }
-  function ackName(f: number): string {
-    return pre + "a" + f;
-  }
-  function dropSeg(i: number): void {
-    // Segment first: a lost ack file with its segment still present would resend delivered readings.
-    store.erase(segName(segs[i].f));
-    store.erase(ackName(segs[i].f));
-    segs.splice(i, 1);
-  }
-
   function totalBytes(): number {
     let n = evBytes;
     for (let i = 0; i < segs.length; i++) n += segs[i].bytes + segs[i].ackBytes;
@@ -329,7 +325,7 @@ export function openQueue(store: Store, clock: Clock, opts: QueueOptions): Queue
       if (store.append(evName, line)) evBytes += line.length;
       evicted += n;
     }
-    dropSeg(0);
+    dropSeg(store, pre, segs, 0);
   }
 
   function segOf(seq: number): Seg | null {
@@ -346,7 +342,7 @@ export function openQueue(store: Store, clock: Clock, opts: QueueOptions): Queue
       const s = segs[i];
       const end = i + 1 < segs.length ? segs[i + 1].f - 1 : untimedTo;
       if (s.f > untimedTo || end < untimedFrom) continue;
-      if (store.append(segName(s.f), line)) s.bytes += line.length;
+      if (store.append(segFile(pre, s.f), line)) s.bytes += line.length;
     }
     untimedFrom = -1;
     // (untimedFrom < 0 keeps this from running again until a new untimed push sets lastRec)
@@ -375,10 +371,10 @@ export function openQueue(store: Store, clock: Clock, opts: QueueOptions): Queue
       segs.push(seg);
     }
     while (segs.length > 1 && totalBytes() + line.length > budget) evictOldest();
-    let ok = store.append(segName(seg.f), line);
+    let ok = store.append(segFile(pre, seg.f), line);
     if (!ok && segs.length > 1) {
       evictOldest();
-      ok = store.append(segName(seg.f), line);
+      ok = store.append(segFile(pre, seg.f), line);
     }
     if (!ok) {
       if (!seg.bytes) segs.pop();
@@ -388,7 +384,7 @@ export function openQueue(store: Store, clock: Clock, opts: QueueOptions): Queue
     rangeAddTop(seg.p, seq);
     nextSeq = seq + 1;
     // A delivered segment is erased only once a newer one holds the seq counter.
-    if (prev && prev !== seg && !prev.p.length) dropSeg(segs.indexOf(prev));
+    if (prev && prev !== seg && !prev.p.length) dropSeg(store, pre, segs, segs.indexOf(prev));
     const rec = { id: id || String(seq), seq: seq, timeMs: resolveMs(stamp, -1), awaitingTime: stamp.charAt(0) === "u", params: params };
     if (rec.awaitingTime) {
       if (untimedFrom < 0) untimedFrom = seq;
@@ -406,7 +402,7 @@ export function openQueue(store: Store, clock: Clock, opts: QueueOptions): Queue
     for (let i = 0; i < segs.length && out.length < max; i++) {
       const s = segs[i];
       if (!s.p.length) continue;
-      const parsed = parseSeg(store.readLog(segName(s.f)), ignore);
+      const parsed = parseSeg(store.readLog(segFile(pre, s.f)), ignore);
       for (let j = 0; j < parsed.recs.length && out.length < max; j++) {
         const r = parsed.recs[j];
         if (!rangeHas(s.p, r.seq)) continue;
@@ -436,10 +432,10 @@ export function openQueue(store: Store, clock: Clock, opts: QueueOptions): Queue
       while (j + 1 < records.length && records[j + 1].seq === records[j].seq + 1 && segOf(records[j + 1].seq) === seg) j++;
       if (seg) {
         const line = frame(records[i].seq + "-" + records[j].seq);
-        if (store.append(ackName(seg.f), line)) seg.ackBytes += line.length;
+        if (store.append(ackFile(pre, seg.f), line)) seg.ackBytes += line.length;
         for (let k = i; k <= j; k++) rangeRemove(seg.p, records[k].seq);
         const at = segs.indexOf(seg);
-        if (!seg.p.length && at < segs.length - 1) dropSeg(at);
+        if (!seg.p.length && at < segs.length - 1) dropSeg(store, pre, segs, at);
       }
       i = j + 1;
     }
@@ -456,7 +452,7 @@ export function openQueue(store: Store, clock: Clock, opts: QueueOptions): Queue
     const seg = segOf(f);
     // A torn line fails its check: the post was not sent yet, and the previous mark still holds.
     const line = frame("P" + f + "-" + t + "," + id);
-    if (seg && store.append(ackName(seg.f), line)) seg.ackBytes += line.length;
+    if (seg && store.append(ackFile(pre, seg.f), line)) seg.ackBytes += line.length;
     mark = { f: f, t: t, id: id };
     return id;
   }

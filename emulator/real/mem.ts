@@ -1,7 +1,8 @@
 // `npm run mem`: RAM of dist/ on the real interpreter (ESPRUINO_BIN or --engine-bin), both flash
 // layouts, the paths that build the most: steady cycles (idle and peak; each one a boot from flash),
-// a backlog flush after an outage, a 20001 re-auth and resend, the sensor-fault event, and in the
-// OTA layout an update (check, signature, download, trial boot). Prints JsVars per run
+// a backlog flush after an outage, a 20001 re-auth and resend, the sensor-fault event, in the OTA
+// layout an update (check, signature, download, trial boot), and with --deep-sleep a cold boot and
+// a timer wake from deep sleep. Prints JsVars per run
 // and checks them against build/budgets.json "ram" (fails naming the run, the figure and the budget).
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -31,6 +32,7 @@ export interface MemResult {
 const RUNS: { name: string; scenario: Scenario | null; layouts?: string[]; minMinutes?: number; deepSleep?: boolean }[] = [
   { name: "cycles", scenario: null },
   // every cycle a boot from deep sleep at a 60 s interval: the power-on cold boot, then a timer wake
+  // (the sleep is real time: only with --deep-sleep, and in the test run)
   { name: "deep-sleep", scenario: null, minMinutes: 1.4, deepSleep: true },
   { name: "outage-flush", scenario: { name: "outage-flush", description: "platform unreachable, then a backlog flush", minutes: 1, events: [{ fault: "networkDown", atMin: 0, forMin: 0.45 }] } },
   { name: "reauth-20001", scenario: { name: "reauth-20001", description: "one publish answered 20001", minutes: 1, events: [{ fault: "platformCode", atMin: 0.3, code: 20001, count: 1 }] } },
@@ -71,12 +73,13 @@ export function overRamBudget(results: MemResult[], budget: RamBudget): string[]
 }
 
 /** Runs every layout and path at once (they take real time); one report per run. */
-export async function measure(engine: string, minutes: number, trace?: boolean): Promise<MemResult[]> {
+export async function measure(engine: string, minutes: number, trace?: boolean, deepSleep?: boolean): Promise<MemResult[]> {
   const key = throwawayUpdateKey(fs.mkdtempSync(path.join(os.tmpdir(), "mem-")));
   const jobs: Promise<MemResult>[] = [];
   for (const layout of ["plain", "ota"] as const) {
     for (const r of RUNS) {
       if (r.layouts && r.layouts.indexOf(layout) < 0) continue;
+      if (r.deepSleep && !deepSleep) continue;
       jobs.push(
         runReal({ engine, layout, minutes: Math.max(minutes, r.minMinutes || 0), scenario: r.scenario, intervalSec: r.deepSleep ? 60 : 5, deepSleep: r.deepSleep, updateKey: key, trace }).then(async (run) => ({
           layout,
@@ -96,9 +99,10 @@ if (require.main === module) {
     .option("--engine-bin <path>", "Espruino host build (default: $ESPRUINO_BIN)")
     .option("--minutes <n>", "real minutes per run (all run at once)", "0.4")
     .option("--json <file>", "write every report here")
+    .option("--deep-sleep", "also the deep-sleep runs (a 60 s sleep in real time: about 1.5 minutes in all)")
     .option("--trace", "print where the RAM goes: the first boots of each run, each log line with the JsVars in use and the most since the line before")
     .parse()
-    .opts<{ engineBin?: string; minutes: string; json?: string; trace?: boolean }>();
+    .opts<{ engineBin?: string; minutes: string; json?: string; trace?: boolean; deepSleep?: boolean }>();
   (async () => {
     let engine: string;
     try {
@@ -108,7 +112,7 @@ if (require.main === module) {
       process.exit(2);
     }
     const budget = loadRamBudget();
-    const results = await measure(engine, Number(o.minutes), o.trace);
+    const results = await measure(engine, Number(o.minutes), o.trace, o.deepSleep);
     if (o.trace) for (const x of results) printTrace(x);
     console.log("layout  run            cycles  idle  peak  total  rig  memory errors  published/readings");
     for (const x of results) {

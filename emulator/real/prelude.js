@@ -13,8 +13,10 @@
 //
 // Lean on purpose: what the prelude keeps alive counts in every figure `npm run mem` reports, and
 // a board has these functions built in (no JsVars). So it keeps only the shims and a few numbers:
-// the sensor's answer and its helpers exist only while a frame is sent, `sim.json` is read when
-// needed, and the boot's `@boot` line says what the prelude holds (`rig` in `npm run mem`).
+// the sensor's answer and its helpers exist only while a frame is sent, `sim.json` and `boot.json`
+// are read again where needed rather than kept (a few file reads per boot and frame cost the test
+// nothing; each value kept would be in every figure), and the boot's `@boot` line says what the
+// prelude holds (`rig` in `npm run mem`).
 /* global getTime, console, setTimeout, setInterval, E */
 (function () {
   var hostTime = getTime;

@@ -75,8 +75,7 @@ const ID_RECS = ["iot.msgid", "iot.msgid2"];
 /** Backoff across reboots and deep sleep: `{f: failures in a row, w: wall ms of the earliest retry (0 unknown), c: last code}`. */
 export const HOLD_REC = "iot.hold";
 
-/** The stored backoff record (empty when none or torn). */
-export function readHold(store: Store): { [k: string]: number } {
+function readHold(store: Store): { [k: string]: number } {
   try {
     return JSON.parse(store.read(HOLD_REC) || "{}") || {};
   } catch {
@@ -84,9 +83,19 @@ export function readHold(store: Store): { [k: string]: number } {
   }
 }
 
+function holdLeftMs(hold: { [k: string]: number }, clock: Clock): number {
+  return clock.synced() ? Math.min(LONG_CAP_MS, (+hold.w || 0) - clock.nowMs()) : 0;
+}
+
 /** Ms left of the stored backoff (at most the long cap); <= 0 when none or the clock is unknown (a cold boot may try once). */
 export function heldMs(store: Store, clock: Clock): number {
-  return clock.synced() ? Math.min(LONG_CAP_MS, (+readHold(store).w || 0) - clock.nowMs()) : 0;
+  return holdLeftMs(readHold(store), clock);
+}
+
+/** The stored backoff as a client starts with it (one read): failures in a row, the last code, ms left (as heldMs). */
+export function restoreHold(store: Store, clock: Clock): { fails: number; lastCode: number; leftMs: number } {
+  const hold = readHold(store);
+  return { fails: +hold.f || 0, lastCode: +hold.c || 0, leftMs: holdLeftMs(hold, clock) };
 }
 
 /** Calls `done(r)` from a 0 ms timer; declared outside the client so the timer holds only these. */
@@ -113,11 +122,11 @@ export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
   let expMs = 0; // wall ms; 0 = unknown (got while the clock was unsynced): rely on 20001
   let busy = false;
   let skews = 0; // replies in a row whose Date was too far from a known clock
-  // the readers exist only for these calls (a lazy part: build/lazy.ts)
-  const hold = loadOnce().readHold(store);
-  let fails = +hold.f || 0;
-  let lastCode = +hold.c || 0;
-  let holdUntil = clock.uptimeMs() + loadOnce().heldMs(store, clock); // uptime ms
+  // the reader exists only for this call (a lazy part: build/lazy.ts)
+  const hold = loadOnce().restoreHold(store, clock);
+  let fails = hold.fails;
+  let lastCode = hold.lastCode;
+  let holdUntil = clock.uptimeMs() + hold.leftMs; // uptime ms
   let idNext = 0;
   let idLimit = 0;
   let idSlot = 0;

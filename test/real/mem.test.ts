@@ -17,7 +17,7 @@ const ENGINE = realEngineBins().espruino;
 
   before(async () => {
     // 0.6 min: the outage run needs two cycles, the first waits out a request timeout
-    results = await measure(ENGINE!, 0.6);
+    results = await measure(ENGINE!, 0.6, false, true);
   });
 
   it("runs every path in both layouts, each with cycles that published", () => {
