@@ -22,38 +22,6 @@ const CONFIG_FILE = "iot.json";
  */
 const WAKE_BOOT_MS = 300;
 
-const storage = require("Storage");
-const timers: Timers = {
-  after: function (ms, fn) {
-    return setTimeout(fn, ms);
-  },
-  cancel: function (id) {
-    clearTimeout(id);
-  },
-};
-const store = createStore(storage);
-const clock = createClock({ getTime: getTime, setTime: setTime });
-const esp: EspPower = {
-  reboot: function () {
-    E.reboot();
-  },
-  enableWatchdog: function (sec, isAuto) {
-    E.enableWatchdog(sec, isAuto);
-  },
-  kickWatchdog: function () {
-    E.kickWatchdog();
-  },
-};
-if (typeof ESP32 !== "undefined") {
-  esp.deepSleep = function (us) {
-    ESP32.deepSleep(us);
-  };
-  esp.wakeupCause = function () {
-    return ESP32.getWakeupCause();
-  };
-}
-const power = createPower(esp, store);
-
 function print(line: string): void {
   console.log(line);
 }
@@ -80,6 +48,40 @@ function consoleSetup(c: { password: string } | undefined): void {
 }
 
 function boot(): void {
+  // Made here, not at the script's top level: the script's top-level names are globals, which
+  // live until the next load(); what boot() makes goes once nothing of this cycle holds it, so
+  // between cycles RAM holds little more than the script's functions.
+  const storage = require("Storage");
+  const timers: Timers = {
+    after: function (ms, fn) {
+      return setTimeout(fn, ms);
+    },
+    cancel: function (id) {
+      clearTimeout(id);
+    },
+  };
+  const store = createStore(storage);
+  const clock = createClock({ getTime: getTime, setTime: setTime });
+  const esp: EspPower = {
+    reboot: function () {
+      E.reboot();
+    },
+    enableWatchdog: function (sec, isAuto) {
+      E.enableWatchdog(sec, isAuto);
+    },
+    kickWatchdog: function () {
+      E.kickWatchdog();
+    },
+  };
+  if (typeof ESP32 !== "undefined") {
+    esp.deepSleep = function (us) {
+      ESP32.deepSleep(us);
+    };
+    esp.wakeupCause = function () {
+      return ESP32.getWakeupCause();
+    };
+  }
+  const power = createPower(esp, store);
   // Waking from the first part of a long, split sleep: go straight back to sleep.
   if (resumeSleep(esp, power, store)) return;
   // the parser exists only for this call (a lazy part: build/lazy.ts)
