@@ -4,7 +4,7 @@
 // record and reboots; reports the running version, progress and failures on the /ota/device topics.
 // A new script is confirmed by a local health check (started, sensor answered, a request left the
 // device), not by the platform's answer, so blocking the endpoint cannot force a rollback.
-import type { Hal, HttpRequest, HttpResponse, NetError } from "../platform/hal";
+import type { Hal, HttpRequest, HttpResponse, NetError, Store } from "../platform/hal";
 import { hssSignatureBytes, hssVerify } from "./crypto/lms";
 import { toHex } from "./crypto/bytes";
 import { otaInform, otaProgress, topics } from "./iot/alink";
@@ -166,209 +166,274 @@ function rangeTotal(headers: { [name: string]: string }): string | null {
 }
 
 /**
+ * One updater's state, passed to its steps. The steps are functions of the module, not closures
+ * nested in each other: on Espruino a function made inside N scopes carries a copy of all N, and
+ * keeps each of them alive (docs/espruino-quirks.md), so a deep chain of callbacks held the whole
+ * check (manifest reply, signature reply, every step's locals) through the download.
+ */
+interface Run {
+  hal: Hal;
+  cfg: OtaConfig;
+  pub: OtaPublisher;
+  trial: Trial;
+  /** The current check's callback. */
+  done: (outcome: OtaOutcome) => void;
+  cycle: number;
+  /** The update verify key (hex), once the check found it. */
+  key: string;
+  /** The manifest being installed, its signature checked. */
+  m: OtaManifest | null;
+  /** The idle slot written and the running one. */
+  slot: string;
+  running: string;
+  /** Image bytes in the slot so far; whether the current offset was asked twice already. */
+  offset: number;
+  retried: boolean;
+}
+
+/** One Range request's progress: its offset and size, bytes streamed into the slot, a failed write. */
+interface Chunk {
+  at: number;
+  want: number;
+  got: number;
+  bad: boolean;
+}
+
+function progress(o: Run, step: number, desc: string, cb: (sent: boolean) => void): void {
+  o.hal.log(step < 0 ? "W" : "I", "ota " + step + " " + desc);
+  o.pub.publish(topics(o.cfg.productKey, o.cfg.deviceName).otaProgress, otaProgress(o.pub.nextId(), step, desc), function (r) { cb(r.ok); });
+}
+
+function refuse(o: Run, step: number, why: string): void {
+  progress(o, step, why, function () { o.done("refused"); });
+}
+
+function get(o: Run, url: string, range: string, maxBytes: number, cb: (err: NetError | null, res: HttpResponse | null) => void, stream?: HttpRequest["stream"]): void {
+  const headers: { [name: string]: string } = {};
+  if (range) headers.Range = range;
+  const req: HttpRequest = { method: "GET", url: url, headers: headers, body: "", timeoutMs: o.cfg.timeoutMs || 20000, maxBodyBytes: maxBytes };
+  if (stream) req.stream = stream;
+  o.hal.net.request(req, cb);
+}
+
+/** The rolled-back version, `n` set when it was for lack of network (its sensor answered). */
+function rolledBack(store: Store): { v: string; r?: number; n?: number } | null {
+  const rb = parseRecord(store.read(ROLLED_BACK)) as { v: string; r?: number; n?: number } | null;
+  if (rb && store.read(UP_MARK) === rb.v) rb.n = 1;
+  return rb;
+}
+
+function checkNow(o: Run): void {
+  const store = o.hal.store;
+  // Trimmed: a key file may end in a newline.
+  const key = (store.read(OTA_PUB) || "").trim();
+  if (!o.cfg.manifestUrl || !key || !o.hal.sha256 || store.read(BOOT_STAGE) === undefined) {
+    o.hal.log("D", "ota off: " + (!o.cfg.manifestUrl ? "no url" : !key ? "no " + OTA_PUB : !o.hal.sha256 ? "no native SHA-256" : "no boot stage"));
+    o.done("off");
+    return;
+  }
+  // The previous slot is the rollback target until this script is confirmed: keep it.
+  if (o.trial.onTrial()) {
+    o.done("trial");
+    return;
+  }
+  o.key = key;
+  get(o, o.cfg.manifestUrl, "", 1024, function (err, res) {
+    gotManifest(o, err, res);
+  });
+}
+
+function gotManifest(o: Run, err: NetError | null, res: HttpResponse | null): void {
+  if (err || !res || res.status != 200) {
+    o.hal.log("W", "ota manifest: " + (err ? err.kind : "http " + (res ? res.status : 0)));
+    o.done("unreachable");
+    return;
+  }
+  const p = parseManifest(res.body);
+  if (!p.ok) {
+    refuse(o, -3, p.error);
+    return;
+  }
+  const m = p.manifest;
+  const store = o.hal.store;
+  const rb = rolledBack(store);
+  // A version rolled back for a crash stays refused; one rolled back for lack of network is
+  // offered again once the rollback was reported (the network works again).
+  if (!versionNewer(m.version, o.cfg.version) || (rb && rb.v === m.version && !(rb.n && rb.r))) {
+    o.done("current");
+    return;
+  }
+  if (m.counter <= otaCounter(store)) {
+    refuse(o, -3, "replayed release " + m.version + " (counter " + m.counter + ")");
+    return;
+  }
+  if (store.free() < m.size) {
+    refuse(o, -4, "no room for " + m.size);
+    return;
+  }
+  o.m = m;
+  getSignature(o);
+}
+
+/** Made apart from gotManifest: a callback keeps its maker's locals (there: the manifest reply). */
+function getSignature(o: Run): void {
+  // Exactly the signature's length and no more in RAM, whatever the host sends.
+  get(o, imageUrl(o.cfg.manifestUrl, (o.m as OtaManifest).sig), "", hssSignatureBytes(fromHex(o.key)), function (err, sig) {
+    gotSignature(o, err, sig);
+  });
+}
+
+function gotSignature(o: Run, err: NetError | null, sig: HttpResponse | null): void {
+  const m = o.m as OtaManifest;
+  if (err || !sig || sig.status != 200) {
+    refuse(o, -2, "signature file " + (err ? "net " + err.kind : "http " + (sig ? sig.status : 0)));
+    return;
+  }
+  if (sig.truncated || !hssVerify(fromHex(o.key), manifestSignedText(m.version, m.counter, m.size, m.sha256), sig.body, o.hal.sha256 as (s: string) => string)) {
+    refuse(o, -3, "signature " + m.version);
+    return;
+  }
+  install(o);
+}
+
+/** The download into the idle slot. Made apart from gotSignature: a callback keeps its maker's locals (there: the signature reply). */
+function install(o: Run): void {
+  const rec = readBootRecord(o.hal.store);
+  o.running = rec ? rec.c : SLOTS[0];
+  o.slot = o.running == SLOTS[0] ? SLOTS[1] : SLOTS[0];
+  o.offset = 0;
+  o.retried = false;
+  progress(o, 1, "download " + (o.m as OtaManifest).version, function () {
+    nextChunk(o);
+  });
+}
+
+/** Asks for the next chunk, streamed into the idle slot as it arrives (never whole in RAM) once its
+ * status and size are right; a HAL that does not stream returns the body, written whole. */
+function nextChunk(o: Run): void {
+  const m = o.m as OtaManifest;
+  if (o.offset >= m.size) {
+    downloaded(o);
+    return;
+  }
+  const c: Chunk = { at: o.offset, want: Math.min(o.cfg.chunkBytes || OTA_CHUNK_DEFAULT, m.size - o.offset), got: 0, bad: false };
+  get(o, imageUrl(o.cfg.manifestUrl, m.url), "bytes=" + c.at + "-" + (c.at + c.want - 1), c.want, function (err, res) {
+    gotChunk(o, c, err, res);
+  }, function (status, headers, piece, pos) {
+    gotPiece(o, c, status, headers, piece, pos);
+  });
+}
+
+/** A piece of chunk `c`: only what gotChunk would accept goes into the slot. */
+function gotPiece(o: Run, c: Chunk, status: number, headers: { [name: string]: string }, piece: string, pos: number): void {
+  const size = (o.m as OtaManifest).size;
+  const total = rangeTotal(headers);
+  if (c.bad || !chunkStatusOk(status, c.at, c.want, size) || (total !== null && total != String(size))) return;
+  if (o.hal.store.writeAt(o.slot, piece, c.at + pos, size)) c.got += piece.length;
+  else c.bad = true;
+}
+
+function gotChunk(o: Run, c: Chunk, err: NetError | null, res: HttpResponse | null): void {
+  const size = (o.m as OtaManifest).size;
+  // Streamed bytes are in the slot: a retry asks for the rest (each byte is written once).
+  o.offset = c.at + c.got;
+  if (c.bad) {
+    refuse(o, -4, "write at " + o.offset);
+    return;
+  }
+  if (err || !res || !chunkStatusOk(res.status, c.at, c.want, size)) {
+    if (!o.retried) {
+      o.retried = true;
+      nextChunk(o);
+      return;
+    }
+    refuse(o, -2, err ? "net " + err.kind : "http " + (res ? res.status : 0));
+    return;
+  }
+  o.retried = false;
+  // Content-Range "bytes a-b/total": the image on the host must have the signed size.
+  const total = rangeTotal(res.headers);
+  if (total !== null && total != String(size)) {
+    refuse(o, -3, "size " + total + " != " + size);
+    return;
+  }
+  if ((c.got || res.body.length) != c.want || res.truncated) {
+    refuse(o, -2, "short chunk at " + c.at);
+    return;
+  }
+  if (!c.got && !o.hal.store.writeAt(o.slot, res.body, c.at, size)) {
+    refuse(o, -4, "write at " + c.at);
+    return;
+  }
+  o.offset = c.at + c.want;
+  nextChunk(o);
+}
+
+/** The image is in the slot: its hash as stored (a flash write that went wrong is caught too), then the switch. */
+function downloaded(o: Run): void {
+  const m = o.m as OtaManifest;
+  const store = o.hal.store;
+  if (toHex((o.hal.sha256 as (s: string) => string)(store.read(o.slot) || "")) !== m.sha256) {
+    refuse(o, -3, "sha256 mismatch");
+    return;
+  }
+  store.erase(UP_MARK);
+  if (!store.write(PENDING, JSON.stringify({ v: m.version, n: m.counter })) ||
+    !writeBootRecord(store, { s: 0, c: o.slot, v: m.version, p: o.running, pv: o.cfg.version, t: 0,
+      k: o.cfg.trialBoots || 3, w: o.cfg.trialWaitMs || 600000 })) {
+    refuse(o, -4, "boot record");
+    return;
+  }
+  progress(o, 100, "installed " + m.version, function () {
+    o.hal.power.reboot();
+  });
+}
+
+function inform(o: Run): void {
+  const store = o.hal.store;
+  const version = o.cfg.version;
+  if (store.read(INFORMED) === version) {
+    due(o);
+    return;
+  }
+  o.pub.publish(topics(o.cfg.productKey, o.cfg.deviceName).otaInform, otaInform(o.pub.nextId(), version), function (r) {
+    if (r.ok) store.write(INFORMED, version);
+    due(o);
+  });
+}
+
+function due(o: Run): void {
+  if (o.cycle % (o.cfg.everyCycles || 24) == 0) checkNow(o);
+  else o.done("idle");
+}
+
+function afterPublish(o: Run): void {
+  const rb = rolledBack(o.hal.store);
+  if (rb && !rb.r) {
+    progress(o, -1, "rolled back from " + rb.v + (rb.n ? " (no network)" : ""), function (ok) {
+      if (ok) o.hal.store.write(ROLLED_BACK, JSON.stringify({ v: rb.v, r: 1 }));
+      inform(o);
+    });
+  } else inform(o);
+}
+
+/**
  * The updater, made when a cycle gets to it (`trial`: this boot's, made at boot by createTrial);
  * its health and onTrial are the trial's.
  */
 export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher, trial: Trial): Ota {
-  const store = hal.store;
-  const version = cfg.version;
-  const chunkBytes = cfg.chunkBytes || OTA_CHUNK_DEFAULT;
-  const timeoutMs = cfg.timeoutMs || 20000;
-  const t = topics(cfg.productKey, cfg.deviceName);
-  // The platform's native SHA-256: the signature check hashes hundreds of times (BENCHMARKS.md).
-  const hash = hal.sha256;
-  function progress(step: number, desc: string, cb: (sent: boolean) => void): void {
-    hal.log(step < 0 ? "W" : "I", "ota " + step + " " + desc);
-    pub.publish(t.otaProgress, otaProgress(pub.nextId(), step, desc), function (r) { cb(r.ok); });
-  }
-
-  function get(url: string, range: string, maxBytes: number, cb: (err: NetError | null, res: HttpResponse | null) => void, stream?: HttpRequest["stream"]): void {
-    const headers: { [name: string]: string } = {};
-    if (range) headers.Range = range;
-    const req: HttpRequest = { method: "GET", url: url, headers: headers, body: "", timeoutMs: timeoutMs, maxBodyBytes: maxBytes };
-    if (stream) req.stream = stream;
-    hal.net.request(req, cb);
-  }
-
-  /** The rolled-back version, `n` set when it was for lack of network (its sensor answered). */
-  function rolledBack(): { v: string; r?: number; n?: number } | null {
-    const rb = parseRecord(store.read(ROLLED_BACK)) as { v: string; r?: number; n?: number } | null;
-    if (rb && store.read(UP_MARK) === rb.v) rb.n = 1;
-    return rb;
-  }
-
-  /** Downloads `m` into `slot` and checks what was stored; `cb` gets null or [step, reason]. */
-  function download(m: OtaManifest, slot: string, cb: (fail: [number, string] | null) => void): void {
-    const url = imageUrl(cfg.manifestUrl, m.url);
-    let offset = 0;
-    let retried = false;
-    function next(): void {
-      if (offset >= m.size) {
-        // The hash of the slot as stored: a flash write that went wrong is caught too.
-        cb(toHex((hash as (s: string) => string)(store.read(slot) || "")) === m.sha256 ? null : [-3, "sha256 mismatch"]);
-        return;
-      }
-      const want = Math.min(chunkBytes, m.size - offset);
-      const at = offset;
-      // The chunk is streamed into the slot as it arrives (never whole in RAM), once its status
-      // and size are right; a HAL that does not stream returns the body, written whole below.
-      let streamed = 0;
-      let writeFailed = false;
-      get(url, "bytes=" + at + "-" + (at + want - 1), want, function (err, res) {
-        // Streamed bytes are in the slot: a retry asks for the rest (each byte is written once).
-        offset = at + streamed;
-        if (writeFailed) {
-          cb([-4, "write at " + offset]);
-          return;
-        }
-        if (err || !res || !chunkStatusOk(res.status, at, want, m.size)) {
-          if (!retried) {
-            retried = true;
-            next();
-            return;
-          }
-          cb([-2, err ? "net " + err.kind : "http " + (res ? res.status : 0)]);
-          return;
-        }
-        retried = false;
-        // Content-Range "bytes a-b/total": the image on the host must have the signed size.
-        const total = rangeTotal(res.headers);
-        if (total !== null && total != String(m.size)) {
-          cb([-3, "size " + total + " != " + m.size]);
-          return;
-        }
-        const body = res.body;
-        if ((streamed || body.length) != want || res.truncated) {
-          cb([-2, "short chunk at " + at]);
-          return;
-        }
-        if (!streamed && !store.writeAt(slot, body, at, m.size)) {
-          cb([-4, "write at " + at]);
-          return;
-        }
-        offset = at + want;
-        next();
-      }, function (status, headers, piece, pos) {
-        // Only what the callback above would accept goes into the slot.
-        const total = rangeTotal(headers);
-        if (writeFailed || !chunkStatusOk(status, at, want, m.size) || (total !== null && total != String(m.size))) return;
-        if (store.writeAt(slot, piece, at + pos, m.size)) streamed += piece.length;
-        else writeFailed = true;
-      });
-    }
-    next();
-  }
-
-  /** Downloads, checks and switches to `m` (its signature already checked). */
-  function install(m: OtaManifest, refuse: (step: number, why: string) => void): void {
-    const rec = readBootRecord(store);
-    const running = rec ? rec.c : SLOTS[0];
-    const slot = running == SLOTS[0] ? SLOTS[1] : SLOTS[0];
-    progress(1, "download " + m.version, function () {
-      download(m, slot, function (fail) {
-        if (fail) {
-          refuse(fail[0], fail[1]);
-          return;
-        }
-        store.erase(UP_MARK);
-        if (!store.write(PENDING, JSON.stringify({ v: m.version, n: m.counter })) ||
-          !writeBootRecord(store, { s: 0, c: slot, v: m.version, p: running, pv: version, t: 0,
-            k: cfg.trialBoots || 3, w: cfg.trialWaitMs || 600000 })) {
-          refuse(-4, "boot record");
-          return;
-        }
-        progress(100, "installed " + m.version, function () { hal.power.reboot(); });
-      });
-    });
-  }
-
-  function check(done: (outcome: OtaOutcome) => void): void {
-    // Trimmed: a key file may end in a newline.
-    const key = (store.read(OTA_PUB) || "").trim();
-    if (!cfg.manifestUrl || !key || !hash || store.read(BOOT_STAGE) === undefined) {
-      hal.log("D", "ota off: " + (!cfg.manifestUrl ? "no url" : !key ? "no " + OTA_PUB : !hash ? "no native SHA-256" : "no boot stage"));
-      done("off");
-      return;
-    }
-    // The previous slot is the rollback target until this script is confirmed: keep it.
-    if (trial.onTrial()) {
-      done("trial");
-      return;
-    }
-    get(cfg.manifestUrl, "", 1024, function (err, res) {
-      if (err || !res || res.status != 200) {
-        hal.log("W", "ota manifest: " + (err ? err.kind : "http " + (res ? res.status : 0)));
-        done("unreachable");
-        return;
-      }
-      const p = parseManifest(res.body);
-      function refuse(step: number, why: string): void {
-        progress(step, why, function () { done("refused"); });
-      }
-      if (!p.ok) {
-        refuse(-3, p.error);
-        return;
-      }
-      const m = p.manifest;
-      const rb = rolledBack();
-      // A version rolled back for a crash stays refused; one rolled back for lack of network is
-      // offered again once the rollback was reported (the network works again).
-      if (!versionNewer(m.version, version) || (rb && rb.v === m.version && !(rb.n && rb.r))) {
-        done("current");
-        return;
-      }
-      if (m.counter <= otaCounter(store)) {
-        refuse(-3, "replayed release " + m.version + " (counter " + m.counter + ")");
-        return;
-      }
-      if (store.free() < m.size) {
-        refuse(-4, "no room for " + m.size);
-        return;
-      }
-      const pk = fromHex(key);
-      // Exactly the signature's length and no more in RAM, whatever the host sends.
-      get(imageUrl(cfg.manifestUrl, m.sig), "", hssSignatureBytes(pk), function (err2, sig) {
-        if (err2 || !sig || sig.status != 200) {
-          refuse(-2, "signature file " + (err2 ? "net " + err2.kind : "http " + (sig ? sig.status : 0)));
-          return;
-        }
-        const good = !sig.truncated && hssVerify(pk, manifestSignedText(m.version, m.counter, m.size, m.sha256), sig.body, hash as (s: string) => string);
-        // Gone before the download: the signature is a few KB of RAM.
-        sig.body = "";
-        if (!good) refuse(-3, "signature " + m.version);
-        else install(m, refuse);
-      });
-    });
-  }
-
-  function afterPublish(cycle: number, done: (outcome: OtaOutcome) => void): void {
-    const rb = rolledBack();
-    function inform(): void {
-      if (store.read(INFORMED) === version) {
-        due();
-        return;
-      }
-      pub.publish(t.otaInform, otaInform(pub.nextId(), version), function (r) {
-        if (r.ok) store.write(INFORMED, version);
-        due();
-      });
-    }
-    function due(): void {
-      if (cycle % (cfg.everyCycles || 24) == 0) check(done);
-      else done("idle");
-    }
-    if (rb && !rb.r) {
-      progress(-1, "rolled back from " + rb.v + (rb.n ? " (no network)" : ""), function (ok) {
-        if (ok) store.write(ROLLED_BACK, JSON.stringify({ v: rb.v, r: 1 }));
-        inform();
-      });
-    } else inform();
-  }
-
+  const o: Run = { hal: hal, cfg: cfg, pub: pub, trial: trial, done: function () {}, cycle: 0, key: "", m: null, slot: "", running: "", offset: 0, retried: false };
   return {
     health: trial.health,
-    afterPublish: afterPublish,
-    check: check,
+    afterPublish: function (cycle, done) {
+      o.cycle = cycle;
+      o.done = done;
+      afterPublish(o);
+    },
+    check: function (done) {
+      o.done = done;
+      checkNow(o);
+    },
     onTrial: trial.onTrial,
   };
 }

@@ -126,6 +126,8 @@ export function createNet(http: EspHttp, timers: Timers, wifi?: WifiLink, compac
       let kept = 0;
       const status = parseInt(String(r.statusCode), 10);
       r.on("data", function (chunk: string) {
+        // Nothing after a timeout or a failure: a late piece must not reach a stream whose caller moved on.
+        if (finished) return;
         gotBytes += chunk.length;
         const room = req.maxBodyBytes - kept;
         let piece = chunk;
@@ -181,10 +183,14 @@ export function createNet(http: EspHttp, timers: Timers, wifi?: WifiLink, compac
       } else finish({ kind: "timeout", detail: "no response in " + req.timeoutMs + " ms" }, null);
     });
 
+    // From a 0 ms timer: the caller's calls have then returned, so the compaction before the
+    // socket frees what they held (the previous exchange's reply, a step's locals). The garbage
+    // made up to here goes now (the heap stays near what is live while the timer waits).
+    if (collect) collect();
     if (wifi && !wifi.up) {
       joining = true;
       wifi.whenUp(send);
-    } else send();
+    } else timers.after(0, send);
   }
   return { request: request };
 }

@@ -60,11 +60,14 @@ describe("platform/espruino net: request", () => {
   });
   afterEach(() => clock.restore());
 
-  it("compacts the heap before the request (the TLS socket record needs one contiguous block)", () => {
-    const seen: number[] = [];
-    const net = createNet(http, realTimers(), undefined, () => seen.push(http.calls.length));
+  it("opens the socket from a 0 ms timer: garbage collected first, the heap compacted just before (the TLS socket record needs one contiguous block)", () => {
+    const seen: string[] = [];
+    const net = createNet(http, realTimers(), undefined, () => seen.push("compact " + http.calls.length), () => seen.push("collect " + http.calls.length));
     net.request(req(), done);
-    assert.deepEqual(seen, [0], "compacted once, before request() was called");
+    assert.deepEqual(seen, ["collect 0"], "garbage collected inside request(), the socket not opened yet");
+    assert.equal(http.calls.length, 0, "nothing sent while the caller's calls are on the stack");
+    clock.tick(0);
+    assert.deepEqual(seen, ["collect 0", "compact 0"], "compacted once, before http.request()");
     assert.equal(http.calls.length, 1);
   });
 
@@ -72,6 +75,7 @@ describe("platform/espruino net: request", () => {
     const net = createNet(http, realTimers());
     // "é" as UTF-8 is two bytes: the byte string "\xc3\xa9" has length 2.
     net.request(req({ body: '{"a":"\xc3\xa9"}' }), done);
+    clock.tick(0); // the socket opens from a 0 ms timer
     const c = http.last;
     assert.equal(c.opts.host, "iot-as-http.cn-shanghai.aliyuncs.com");
     assert.equal(c.opts.path, "/auth");
@@ -87,6 +91,7 @@ describe("platform/espruino net: request", () => {
   it("converts the string statusCode, lower-cases headers and ignores -30848 after a complete response", () => {
     const net = createNet(http, realTimers());
     net.request(req(), done);
+    clock.tick(0); // the socket opens from a 0 ms timer
     const body = '{"code":0,"message":"success","info":{"token":"abc"}}';
     http.last.reply(200, body, { "Content-Length": String(body.length), Date: "Thu, 26 Nov 2026 00:54:44 GMT" });
     clock.tick(0); // done is called from a 0 ms timer
@@ -105,6 +110,7 @@ describe("platform/espruino net: request", () => {
   it("reports a response cut short before close as an error, even with -30848", () => {
     const net = createNet(http, realTimers());
     net.request(req(), done);
+    clock.tick(0); // the socket opens from a 0 ms timer
     const res = http.last.respond(200, { "content-length": "100" });
     res.emit("data", "short");
     http.last.fail(-30848, "close notify");
@@ -121,6 +127,7 @@ describe("platform/espruino net: request", () => {
     net.request(req(), function () {
       order.push("done");
     });
+    clock.tick(0); // the socket opens from a 0 ms timer
     http.last.reply(200, "ok");
     order.push("event returned");
     clock.tick(0);
@@ -133,15 +140,18 @@ describe("platform/espruino net: request", () => {
     net.request(req(), function () {
       order.push("done");
     });
+    clock.tick(0); // the socket opens from a 0 ms timer
+    assert.deepEqual(order, ["collect"], "the garbage made before the request, at request()");
     http.last.reply(200, "ok");
     clock.tick(0);
-    assert.deepEqual(order, ["done", "collect"]);
+    assert.deepEqual(order, ["collect", "done", "collect"]);
   });
 
   it("streams the body piece by piece when asked (status, lower-cased headers, offsets), keeps none, caps at maxBodyBytes", () => {
     const pieces: [number, string, string, number][] = [];
     const net = createNet(http, realTimers());
     net.request(req({ maxBodyBytes: 10, stream: (status, headers, piece, offset) => pieces.push([status, headers["content-range"], piece, offset]) }), done);
+    clock.tick(0); // the socket opens from a 0 ms timer
     const res = http.last.respond(206, { "Content-Range": "bytes 0-9/100" });
     res.emit("data", "abcd");
     res.emit("data", "efghijkl");
@@ -154,9 +164,28 @@ describe("platform/espruino net: request", () => {
     assert.equal(out.status, 206);
   });
 
+  it("hands no piece on after a timeout: a late one must not reach a stream whose caller moved on (an OTA retry writes those bytes)", () => {
+    const pieces: string[] = [];
+    const net = createNet(http, realTimers());
+    net.request(req({ timeoutMs: 3000, stream: (_s, _h, piece) => pieces.push(piece) }), done);
+    clock.tick(0); // the socket opens from a 0 ms timer
+    const res = http.last.respond(206, { "Content-Range": "bytes 0-9/100" });
+    res.emit("data", "abcd");
+    clock.tick(3000);
+    clock.tick(1);
+    sinon.assert.calledOnce(done);
+    assert.equal(done.firstCall.args[0]!.kind, "timeout");
+    res.emit("data", "efgh");
+    res.emit("close");
+    clock.tick(1);
+    assert.deepEqual(pieces, ["abcd"]);
+    sinon.assert.calledOnce(done);
+  });
+
   it("caps the body at maxBodyBytes and marks it truncated", () => {
     const net = createNet(http, realTimers());
     net.request(req({ maxBodyBytes: 100 }), done);
+    clock.tick(0); // the socket opens from a 0 ms timer
     http.last.reply(502, "x".repeat(1000));
     clock.tick(0); // done is called from a 0 ms timer
     const res = done.firstCall.args[1]!;
@@ -168,6 +197,7 @@ describe("platform/espruino net: request", () => {
   it("times out on its own and ignores late callbacks", () => {
     const net = createNet(http, realTimers());
     net.request(req({ timeoutMs: 3000 }), done);
+    clock.tick(0); // the socket opens from a 0 ms timer
     clock.tick(2999);
     sinon.assert.notCalled(done);
     clock.tick(1);
@@ -185,12 +215,14 @@ describe("platform/espruino net: request", () => {
     http.throwNext = "Unable to locate host";
     assert.doesNotThrow(() => net.request(req(), done));
     sinon.assert.notCalled(done); // never from inside request()
-    clock.tick(0);
+    clock.tick(0); // the socket opens from a 0 ms timer
+    clock.tick(1); // done is called from a 0 ms timer (one set inside a timer is due a tick later here)
     sinon.assert.calledOnce(done);
     assert.equal(done.firstCall.args[0]!.kind, "dns");
     http.throwNext = "Not connected to the internet";
     net.request(req(), done);
-    clock.tick(0);
+    clock.tick(0); // the socket opens from a 0 ms timer
+    clock.tick(1);
     assert.equal(done.secondCall.args[0]!.kind, "offline");
     clock.tick(10000);
     sinon.assert.calledTwice(done); // no timer left behind
@@ -199,12 +231,14 @@ describe("platform/espruino net: request", () => {
   it("maps socket error codes and calls back once when error and close both fire", () => {
     const net = createNet(http, realTimers());
     net.request(req(), done);
+    clock.tick(0); // the socket opens from a 0 ms timer
     http.last.fail(-13, "TLS handshake failed");
     http.last.fail(-9, "reset");
     clock.tick(0); // done is called from a 0 ms timer
     sinon.assert.calledOnce(done);
     assert.equal(done.firstCall.args[0]!.kind, "tls");
     net.request(req(), done);
+    clock.tick(0); // the socket opens from a 0 ms timer
     http.last.fail(-6, "DNS");
     clock.tick(0); // done is called from a 0 ms timer
     assert.equal(done.secondCall.args[0]!.kind, "dns");
@@ -213,6 +247,7 @@ describe("platform/espruino net: request", () => {
   it("treats -30848 before any response as a failure, not success", () => {
     const net = createNet(http, realTimers());
     net.request(req(), done);
+    clock.tick(0); // the socket opens from a 0 ms timer
     http.last.fail(-30848, "close notify");
     clock.tick(0); // done is called from a 0 ms timer
     sinon.assert.calledOnce(done);
@@ -223,6 +258,7 @@ describe("platform/espruino net: request", () => {
   it("passes an explicit non-default port and plain http", () => {
     const net = createNet(http, realTimers());
     net.request(req({ url: "http://10.0.0.2:8443/topic/a", method: "GET", body: "" }), done);
+    clock.tick(0); // the socket opens from a 0 ms timer
     assert.equal(http.last.opts.port, 8443);
     assert.equal(http.last.opts.protocol, "http:");
     assert.equal(http.last.opts.headers["Content-Length"], undefined);
@@ -270,6 +306,7 @@ describe("platform/espruino net: Wi-Fi joined on demand", () => {
     sinon.assert.notCalled(w.connect);
     const done = spy();
     net.request(req(), done);
+    clock.tick(0); // the socket opens from a 0 ms timer
     sinon.assert.calledOnce(w.connect);
     assert.equal(http.calls.length, 0); // nothing on the socket before the station is up
     clock.tick(1500);
@@ -282,6 +319,7 @@ describe("platform/espruino net: Wi-Fi joined on demand", () => {
     assert.equal(done.firstCall.args[1]!.status, 200);
     // the link is up now: the next request goes straight out, no second join
     net.request(req(), spy());
+    clock.tick(0); // the socket opens from a 0 ms timer
     assert.equal(http.calls.length, 2);
     sinon.assert.calledOnce(w.connect);
   });
@@ -328,6 +366,7 @@ describe("platform/espruino net: Wi-Fi joined on demand", () => {
     const net = createNet(http, realTimers(), createWifi(undefined, { ssid: "lab", password: "pw" }, realTimers(), (_l, m) => lines.push(m)));
     const done = spy();
     net.request(req(), done);
+    clock.tick(0); // the socket opens from a 0 ms timer
     assert.equal(http.calls.length, 1);
     http.last.reply(200, "ok");
     clock.tick(0); // done is called from a 0 ms timer
