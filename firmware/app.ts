@@ -9,7 +9,8 @@ import { load as loadAlink } from "./iot/alink.lazy";
 import type { Dht22, DhtRead } from "../sensors/driver";
 import type { Filter, Health, HealthReport, RateState } from "../sensors/validate";
 import { load as loadSensing } from "../sensors/sensing.lazy";
-import { openQueue, Queue, QueueHealth, QueueRecord } from "./queue";
+import type { Queue, QueueHealth, QueueRecord } from "./queue";
+import { load as loadQueue } from "./queue.lazy";
 import { createDelivery, FlushResult } from "./delivery";
 import { bootOffsetMs, wallKnown } from "./timefix";
 import { load as loadOta } from "./ota.lazy";
@@ -94,7 +95,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
   let queueNow: Queue | null = null;
   let deliveryNow: ReturnType<typeof createDelivery> | null = null;
   function q(): Queue {
-    if (!queueNow) queueNow = openQueue(hal.store, clock, { budgetBytes: config.queueBudgetBytes, segmentBytes: config.queueSegmentBytes, nextId: client.nextId });
+    if (!queueNow) queueNow = loadQueue().openQueue(hal.store, clock, { budgetBytes: config.queueBudgetBytes, segmentBytes: config.queueSegmentBytes, nextId: client.nextId });
     return queueNow;
   }
   function dl(): ReturnType<typeof createDelivery> {
@@ -135,7 +136,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
   function lastCycle(): boolean {
     return deep || (!!hal.power.restartIn && !(trial && trial.onTrial()));
   }
-  const stats: AppStats = { reads: 0, sensorFailures: 0, published: 0, rejected: 0, unsent: q().depth() };
+  const stats: AppStats = { reads: 0, sensorFailures: 0, published: 0, rejected: 0, unsent: loadQueue().depth(q()) };
   let reported = sched.e;
   let flushing = false;
   let cycleTimer = -1;
@@ -157,7 +158,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
 
   /** Logs the queue's health; sends it as an event after a drained backlog or new evictions. */
   function reportHealth(f: FlushResult | null, then: () => void): void {
-    const h: QueueHealth = q().health();
+    const h: QueueHealth = loadQueue().health(q());
     const age = h.oldestAgeMs < 0 ? -1 : Math.round(h.oldestAgeMs / 1000);
     log(h.evicted > reported || h.corrupt ? "W" : "I", "queue: depth " + h.depth + ", evicted " + h.evicted + ", oldest " + age + " s, " + h.bytes + " B" +
       (f && f.posts ? "; sent " + f.delivered + " in " + f.posts + " posts, code " + f.code : ""));
@@ -184,7 +185,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
 
   /** Whether readings wait because a flush failed or the client is backing off. */
   function unsentStuck(f: FlushResult | null): boolean {
-    return q().depth() > 0 && ((f !== null && f.code !== 0) || client.waitMs() > 0);
+    return loadQueue().depth(q()) > 0 && ((f !== null && f.code !== 0) || client.waitMs() > 0);
   }
 
   /** Idle mode only: tries the queue again when the client's backoff ends, if before the next reading. */
@@ -290,7 +291,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     // No local keeps the Alink part: this scope lives through the network phase.
     log("I", "reading " + loadAlink().floatText(r.temperature) + " C " + loadAlink().floatText(r.humidity) + " %RH");
     // Into flash first: from here on a reboot or power loss cannot lose it.
-    const rec = q().push({ temperature: r.temperature, humidity: r.humidity });
+    const rec = loadQueue().push(q(), { temperature: r.temperature, humidity: r.humidity });
     if (!rec) log("E", "queue: reading not stored (Storage full or failing)");
     finish(rec);
   }

@@ -4,7 +4,7 @@
 // API (for the duty cycle):
 //   const q = openQueue(hal.store, hal.clock, {budgetBytes, segmentBytes, nextId: client.nextId});
 //   const d = createDelivery(client, q, {productKey, deviceName, mode: "batch", batchSize: 6, maxPostsPerCycle: 4});
-//   const rec = q.push({temperature: t, humidity: h});   // first: the reading is safe in flash
+//   const rec = push(q, {temperature: t, humidity: h});  // first: the reading is safe in flash
 //   d.flush(rec, function (r) { log(...r); sleep(); });  // r: {posts, delivered, rejected, code, depth}
 // Realtime: `rec` goes first as a property post with its time; on failure it just stays queued.
 // Batch: nothing is sent until `batchSize` readings wait; then history posts of the oldest ones,
@@ -19,6 +19,7 @@ import { MAX_PROPS, Props, TimedReading } from "./iot/alink";
 import { load as loadAlink } from "./iot/alink.lazy";
 import type { PublishResult } from "./iot/client";
 import type { Queue, QueueRecord } from "./queue";
+import { load as loadQueue } from "./queue.lazy";
 
 /** The part of the IoT client delivery needs. */
 export interface Publisher {
@@ -78,11 +79,13 @@ export function createDelivery(client: Publisher, queue: Queue, opts: DeliveryOp
 
   function nextPost(fresh: QueueRecord | null, firstPost: boolean): { recs: QueueRecord[]; topic: string; body: string } | null {
     if (fresh && realtime) return single(fresh);
+    // the queue's operations exist only for this call (a lazy part: build/lazy.ts)
+    const Q = loadQueue();
     // A post whose outcome is unknown goes again as it was (unless the platform refused it: split).
-    const open = queue.inFlight();
+    const open = Q.inFlight(queue);
     // Batch mode waits for N readings; once a flush has started it keeps draining what is left.
-    if (!realtime && firstPost && !open && queue.depth() < opts.batchSize) return null;
-    const due = open && open.recs.length <= cap ? open.recs : queue.pending(cap);
+    if (!realtime && firstPost && !open && Q.depth(queue) < opts.batchSize) return null;
+    const due = open && open.recs.length <= cap ? open.recs : Q.pending(queue, cap);
     if (!due.length) return null;
     if (due[0].awaitingTime) {
       // The clock did not sync from the time request (no Date header): one post of the freshest reading
@@ -115,7 +118,7 @@ export function createDelivery(client: Publisher, queue: Queue, opts: DeliveryOp
       posts = a.historyPosts(opts.productKey, opts.deviceName, rows, idOf);
     }
     // Its composition and id go to flash first: a resend is this very post, later readings go in a later one.
-    id = queue.begin(recs);
+    id = Q.begin(queue, recs);
     return { recs: recs, topic: a.topics(opts.productKey, opts.deviceName).history, body: a.historyPosts(opts.productKey, opts.deviceName, rows, idOf)[0] };
   }
 
@@ -124,7 +127,7 @@ export function createDelivery(client: Publisher, queue: Queue, opts: DeliveryOp
     const res: FlushResult = { posts: 0, delivered: 0, rejected: 0, code: 0, depth: 0 };
     let first = fresh;
     function finish() {
-      res.depth = queue.depth();
+      res.depth = loadQueue().depth(queue);
       done(res);
     }
     function step() {
@@ -137,7 +140,7 @@ export function createDelivery(client: Publisher, queue: Queue, opts: DeliveryOp
           res.code = r.code;
           if (!r.ok) return finish();
           timeAsked = true;
-          queue.fixTimes();
+          loadQueue().fixTimes(queue);
           step();
         });
         return;
@@ -147,7 +150,7 @@ export function createDelivery(client: Publisher, queue: Queue, opts: DeliveryOp
       client.publish(post.topic, post.body, function (r) {
         res.code = r.code;
         if (r.ok) {
-          queue.ack(post.recs);
+          loadQueue().ack(queue, post.recs);
           res.delivered += post.recs.length;
           return step();
         }
@@ -157,7 +160,7 @@ export function createDelivery(client: Publisher, queue: Queue, opts: DeliveryOp
           cap = Math.ceil(post.recs.length / 2);
         } else {
           cap = MAX_PROPS;
-          queue.ack(post.recs);
+          loadQueue().ack(queue, post.recs);
           res.rejected++;
           if (log) log("E", "queue: reading " + post.recs[0].id + " refused for good (code " + r.code + "), dropped");
         }

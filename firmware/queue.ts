@@ -1,15 +1,17 @@
 // Flash-backed store-and-forward queue of readings: append-only segment logs over hal.Store that
 // survive reboot, deep sleep and power loss at any instant, bounded by a byte budget.
 //
-// API (for the duty cycle):
+// API (for the duty cycle): a queue is a state record the caller keeps; the operations are
+// functions of this module, on the device a lazy part made for each use (queue.lazy.ts), so none
+// of them is in RAM while a request is open.
 //   const q = openQueue(hal.store, hal.clock, {budgetBytes: 16384, segmentBytes: 2048});
-//   q.push({temperature: 23.5, humidity: 61.2})  // BEFORE any network attempt -> QueueRecord | null
-//   q.pending(max)    // oldest undelivered records, in order; id and stamp fixed at enqueue
-//   q.ack(records)    // after the platform answered code 0 for them
-//   q.begin(records)  // just before sending them: the post's Alink id (its composition kept in flash)
-//   q.inFlight()      // {id, recs}: the post whose outcome is unknown, to resend exactly, or null
-//   q.depth()         // undelivered count, no flash read
-//   q.health()        // {depth, evicted, corrupt, oldestAgeMs, bytes}: report and log it
+//   push(q, {temperature: 23.5, humidity: 61.2})  // BEFORE any network attempt -> QueueRecord | null
+//   pending(q, max)    // oldest undelivered records, in order; id and stamp fixed at enqueue
+//   ack(q, records)    // after the platform answered code 0 for them
+//   begin(q, records)  // just before sending them: the post's Alink id (its composition kept in flash)
+//   inFlight(q)        // {id, recs}: the post whose outcome is unknown, to resend exactly, or null
+//   depth(q)           // undelivered count, no flash read
+//   health(q)          // {depth, evicted, corrupt, oldestAgeMs, bytes}: report and log it
 //
 // Files (names under `prefix`, default "q."), every line "\n" + body + "*" + 4 hex Fletcher-16:
 //   s<firstSeq>  segment: readings "<seq>,<id>,<stamp>,<params JSON>" (id "" = seq) and time fixes "T<from>-<to>+<offsetMs>"
@@ -69,19 +71,44 @@ export interface InFlight {
   recs: QueueRecord[];
 }
 
+/** The post in flight: first and last seq and its Alink id. */
+interface Mark {
+  f: number;
+  t: number;
+  id: string;
+}
+
+/**
+ * An open queue (openQueue): what its operations share, kept by the caller between them. Short
+ * field names: on Espruino a name over 8 characters takes a JsVar more.
+ */
 export interface Queue {
-  push(params: { [name: string]: number }): QueueRecord | null;
-  pending(max: number): QueueRecord[];
-  ack(records: QueueRecord[]): void;
-  /** Alink id of a post of `records` about to be sent; a post of several (or a part of the post in flight) is kept in flash first. */
-  begin(records: QueueRecord[]): string;
-  /** The post begun and not yet acked, to be resent exactly (same readings, same id), or null. Call before begin. */
-  inFlight(): InFlight | null;
-  /** Gives this boot's readings stamped before the clock synced their wall times (the record push returned too). */
-  fixTimes(): void;
-  /** Undelivered readings (cheap: no flash read). */
-  depth(): number;
-  health(): QueueHealth;
+  store: Store;
+  clock: Clock;
+  /** File name prefix, byte budget, bytes per segment, eviction log's name, Alink id source. */
+  pre: string;
+  budget: number;
+  segMax: number;
+  evName: string;
+  nextId?: () => string;
+  /** Lines that failed their check when the queue was opened (bad[0]). */
+  bad: number[];
+  segs: Seg[];
+  evicted: number;
+  evBytes: number;
+  nextSeq: number;
+  /**
+   * The post in flight. A resend after an unknown outcome must be the same message: an id that
+   * came back with more readings could be dropped whole by a platform that de-duplicates by id.
+   * Kept in the ack log of its first reading's segment.
+   */
+  mark: Mark | null;
+  /** This boot's readings stamped with uptime (first and last seq, uFrom -1 when none), fixed up in their files once the clock syncs. */
+  uFrom: number;
+  uTo: number;
+  /** The newest of them as push returned it, and its stamp: fixed in place too. */
+  last: QueueRecord | null;
+  stamp: string;
 }
 
 /** Fletcher-16 of a byte string as 4 hex digits. */
@@ -217,7 +244,7 @@ interface Recovered {
   evicted: number;
   evBytes: number;
   nextSeq: number;
-  mark: { f: number; t: number; id: string } | null;
+  mark: Mark | null;
 }
 
 /**
@@ -229,7 +256,7 @@ function recover(store: Store, pre: string, evName: string, bad: number[]): Reco
   const segs: Seg[] = [];
   let evicted = 0;
   let nextSeq = 1;
-  let mark: Recovered["mark"] = null;
+  let mark: Mark | null = null;
   const evBodies = unframe(store.readLog(evName), bad);
   const evicting: number[] = [];
   for (let i = 0; i < evBodies.length; i++) {
@@ -288,197 +315,193 @@ function recover(store: Store, pre: string, evName: string, bad: number[]): Reco
 /** Opens (or creates) the queue in `store`, recovering from any interrupted write or erase. */
 export function openQueue(store: Store, clock: Clock, opts: QueueOptions): Queue {
   const pre = opts.prefix || "q.";
-  const budget = opts.budgetBytes;
-  const segMax = Math.min(opts.segmentBytes, Math.floor(budget / 2));
   const evName = pre + "e";
   const bad = [0];
-  let got: Recovered | null = recover(store, pre, evName, bad);
-  const segs: Seg[] = got.segs;
-  let evicted = got.evicted;
-  let evBytes = got.evBytes;
-  let nextSeq = got.nextSeq;
-  // The post in flight: first and last seq and its Alink id. A resend after an unknown outcome
-  // must be the same message: an id that came back with more readings could be dropped whole by
-  // a platform that de-duplicates by id. Kept in the ack log of its first reading's segment.
-  let mark = got.mark;
-  // Let go of it: on Espruino the closures below keep this whole scope (docs/espruino-quirks.md).
-  // eslint-disable-next-line no-useless-assignment
-  got = null;
-  // This boot's readings stamped with uptime, fixed up (in their files) once the clock syncs.
-  let untimedFrom = -1;
-  let untimedTo = -1;
-  // The newest of them as push returned it, and its stamp: fixed in place too.
-  let lastRec: QueueRecord | null = null;
-  let lastStamp = "";
+  const got = recover(store, pre, evName, bad);
+  return {
+    store: store, clock: clock, pre: pre, budget: opts.budgetBytes, segMax: Math.min(opts.segmentBytes, Math.floor(opts.budgetBytes / 2)),
+    evName: evName, nextId: opts.nextId, bad: bad, segs: got.segs, evicted: got.evicted, evBytes: got.evBytes, nextSeq: got.nextSeq,
+    mark: got.mark, uFrom: -1, uTo: -1, last: null, stamp: "",
+  };
+}
 
-  function totalBytes(): number {
-    let n = evBytes;
-    for (let i = 0; i < segs.length; i++) n += segs[i].bytes + segs[i].ackBytes;
-    return n;
+function totalBytes(q: Queue): number {
+  let n = q.evBytes;
+  for (let i = 0; i < q.segs.length; i++) n += q.segs[i].bytes + q.segs[i].ackBytes;
+  return n;
+}
+
+function evictOldest(q: Queue): void {
+  const segs = q.segs;
+  const n = rangeCount(segs[0].p);
+  if (n) {
+    const line = frame(segs[0].f + "," + n);
+    // Logged before the erase: a reboot in between finishes the eviction instead of recounting.
+    if (q.store.append(q.evName, line)) q.evBytes += line.length;
+    q.evicted += n;
   }
+  dropSeg(q.store, q.pre, segs, 0);
+}
 
-  function evictOldest(): void {
-    const n = rangeCount(segs[0].p);
-    if (n) {
-      const line = frame(segs[0].f + "," + n);
-      // Logged before the erase: a reboot in between finishes the eviction instead of recounting.
-      if (store.append(evName, line)) evBytes += line.length;
-      evicted += n;
-    }
-    dropSeg(store, pre, segs, 0);
+function segOf(q: Queue, seq: number): Seg | null {
+  for (let i = q.segs.length - 1; i >= 0; i--) if (q.segs[i].f <= seq) return q.segs[i];
+  return null;
+}
+
+/** Once the clock syncs: a fix line in each segment holding this boot's uptime stamps (push and pending call it). */
+export function fixTimes(q: Queue): void {
+  const off = bootOffsetMs(q.clock);
+  if (q.uFrom < 0 || off < 0) return;
+  const segs = q.segs;
+  const line = frame("T" + q.uFrom + "-" + q.uTo + "+" + off);
+  for (let i = 0; i < segs.length; i++) {
+    const s = segs[i];
+    const end = i + 1 < segs.length ? segs[i + 1].f - 1 : q.uTo;
+    if (s.f > q.uTo || end < q.uFrom) continue;
+    if (q.store.append(segFile(q.pre, s.f), line)) s.bytes += line.length;
   }
+  q.uFrom = -1;
+  // (uFrom < 0 keeps this from running again until a new untimed push sets `last`)
+  if (q.last) {
+    q.last.timeMs = resolveMs(q.stamp, off);
+    q.last.awaitingTime = false;
+  }
+}
 
-  function segOf(seq: number): Seg | null {
-    for (let i = segs.length - 1; i >= 0; i--) if (segs[i].f <= seq) return segs[i];
+/** Stores a reading (call it before any network attempt); null when it cannot be stored. */
+export function push(q: Queue, params: { [name: string]: number }): QueueRecord | null {
+  fixTimes(q);
+  for (const k in params) {
+    const v = params[k];
+    if (typeof v !== "number" || v !== v || v === Infinity || v === -Infinity) return null;
+  }
+  const json = JSON.stringify(params);
+  if (json.indexOf("\xff") >= 0) return null;
+  const segs = q.segs;
+  const seq = q.nextSeq;
+  const id = q.nextId ? q.nextId() : "";
+  const stamp = stampText(q.clock);
+  const line = frame(seq + "," + id + "," + stamp + "," + json);
+  const prev = segs.length ? segs[segs.length - 1] : null;
+  let seg = prev;
+  if (!seg || (seg.bytes && seg.bytes + line.length > q.segMax)) {
+    seg = { f: seq, bytes: 0, ackBytes: 0, p: [] };
+    segs.push(seg);
+  }
+  while (segs.length > 1 && totalBytes(q) + line.length > q.budget) evictOldest(q);
+  let ok = q.store.append(segFile(q.pre, seg.f), line);
+  if (!ok && segs.length > 1) {
+    evictOldest(q);
+    ok = q.store.append(segFile(q.pre, seg.f), line);
+  }
+  if (!ok) {
+    if (!seg.bytes) segs.pop();
     return null;
   }
-
-  // Once the clock syncs, append a fix line to each segment holding this boot's uptime stamps.
-  function fixTimes(): void {
-    const off = bootOffsetMs(clock);
-    if (untimedFrom < 0 || off < 0) return;
-    const line = frame("T" + untimedFrom + "-" + untimedTo + "+" + off);
-    for (let i = 0; i < segs.length; i++) {
-      const s = segs[i];
-      const end = i + 1 < segs.length ? segs[i + 1].f - 1 : untimedTo;
-      if (s.f > untimedTo || end < untimedFrom) continue;
-      if (store.append(segFile(pre, s.f), line)) s.bytes += line.length;
-    }
-    untimedFrom = -1;
-    // (untimedFrom < 0 keeps this from running again until a new untimed push sets lastRec)
-    if (lastRec) {
-      lastRec.timeMs = resolveMs(lastStamp, off);
-      lastRec.awaitingTime = false;
-    }
+  seg.bytes += line.length;
+  rangeAddTop(seg.p, seq);
+  q.nextSeq = seq + 1;
+  // A delivered segment is erased only once a newer one holds the seq counter.
+  if (prev && prev !== seg && !prev.p.length) dropSeg(q.store, q.pre, segs, segs.indexOf(prev));
+  const rec = { id: id || String(seq), seq: seq, timeMs: resolveMs(stamp, -1), awaitingTime: stamp.charAt(0) === "u", params: params };
+  if (rec.awaitingTime) {
+    if (q.uFrom < 0) q.uFrom = seq;
+    q.uTo = seq;
+    q.last = rec;
+    q.stamp = stamp;
   }
+  return rec;
+}
 
-  function push(params: { [name: string]: number }): QueueRecord | null {
-    fixTimes();
-    for (const k in params) {
-      const v = params[k];
-      if (typeof v !== "number" || v !== v || v === Infinity || v === -Infinity) return null;
-    }
-    const json = JSON.stringify(params);
-    if (json.indexOf("\xff") >= 0) return null;
-    const seq = nextSeq;
-    const id = opts.nextId ? opts.nextId() : "";
-    const stamp = stampText(clock);
-    const line = frame(seq + "," + id + "," + stamp + "," + json);
-    const prev = segs.length ? segs[segs.length - 1] : null;
-    let seg = prev;
-    if (!seg || (seg.bytes && seg.bytes + line.length > segMax)) {
-      seg = { f: seq, bytes: 0, ackBytes: 0, p: [] };
-      segs.push(seg);
-    }
-    while (segs.length > 1 && totalBytes() + line.length > budget) evictOldest();
-    let ok = store.append(segFile(pre, seg.f), line);
-    if (!ok && segs.length > 1) {
-      evictOldest();
-      ok = store.append(segFile(pre, seg.f), line);
-    }
-    if (!ok) {
-      if (!seg.bytes) segs.pop();
-      return null;
-    }
-    seg.bytes += line.length;
-    rangeAddTop(seg.p, seq);
-    nextSeq = seq + 1;
-    // A delivered segment is erased only once a newer one holds the seq counter.
-    if (prev && prev !== seg && !prev.p.length) dropSeg(store, pre, segs, segs.indexOf(prev));
-    const rec = { id: id || String(seq), seq: seq, timeMs: resolveMs(stamp, -1), awaitingTime: stamp.charAt(0) === "u", params: params };
-    if (rec.awaitingTime) {
-      if (untimedFrom < 0) untimedFrom = seq;
-      untimedTo = seq;
-      lastRec = rec;
-      lastStamp = stamp;
-    }
-    return rec;
-  }
-
-  function pending(max: number): QueueRecord[] {
-    fixTimes();
-    const out: QueueRecord[] = [];
-    const ignore = [0];
-    for (let i = 0; i < segs.length && out.length < max; i++) {
-      const s = segs[i];
-      if (!s.p.length) continue;
-      const parsed = parseSeg(store.readLog(segFile(pre, s.f)), ignore);
-      for (let j = 0; j < parsed.recs.length && out.length < max; j++) {
-        const r = parsed.recs[j];
-        if (!rangeHas(s.p, r.seq)) continue;
-        let off = -1;
-        for (let k = 0; k < parsed.fixes.length; k += 3) {
-          if (r.seq >= parsed.fixes[k] && r.seq <= parsed.fixes[k + 1]) off = parsed.fixes[k + 2];
-        }
-        const t = resolveMs(r.stamp, off);
-        out.push({
-          id: r.id,
-          seq: r.seq,
-          timeMs: t,
-          awaitingTime: !t && untimedFrom >= 0 && r.seq >= untimedFrom,
-          params: JSON.parse(r.json),
-        });
+/** The oldest undelivered records, at most `max`, in order; id and stamp as fixed at enqueue. */
+export function pending(q: Queue, max: number): QueueRecord[] {
+  fixTimes(q);
+  const out: QueueRecord[] = [];
+  const ignore = [0];
+  for (let i = 0; i < q.segs.length && out.length < max; i++) {
+    const s = q.segs[i];
+    if (!s.p.length) continue;
+    const parsed = parseSeg(q.store.readLog(segFile(q.pre, s.f)), ignore);
+    for (let j = 0; j < parsed.recs.length && out.length < max; j++) {
+      const r = parsed.recs[j];
+      if (!rangeHas(s.p, r.seq)) continue;
+      let off = -1;
+      for (let k = 0; k < parsed.fixes.length; k += 3) {
+        if (r.seq >= parsed.fixes[k] && r.seq <= parsed.fixes[k + 1]) off = parsed.fixes[k + 2];
       }
-    }
-    return out;
-  }
-
-  function ack(records: QueueRecord[]): void {
-    let i = 0;
-    while (i < records.length) {
-      const seg = segOf(records[i].seq);
-      let j = i;
-      // One ack line per run of consecutive seqs in one segment.
-      while (j + 1 < records.length && records[j + 1].seq === records[j].seq + 1 && segOf(records[j + 1].seq) === seg) j++;
-      if (seg) {
-        const line = frame(records[i].seq + "-" + records[j].seq);
-        if (store.append(ackFile(pre, seg.f), line)) seg.ackBytes += line.length;
-        for (let k = i; k <= j; k++) rangeRemove(seg.p, records[k].seq);
-        const at = segs.indexOf(seg);
-        if (!seg.p.length && at < segs.length - 1) dropSeg(store, pre, segs, at);
-      }
-      i = j + 1;
+      const t = resolveMs(r.stamp, off);
+      out.push({
+        id: r.id,
+        seq: r.seq,
+        timeMs: t,
+        awaitingTime: !t && q.uFrom >= 0 && r.seq >= q.uFrom,
+        params: JSON.parse(r.json),
+      });
     }
   }
+  return out;
+}
 
-  function begin(records: QueueRecord[]): string {
-    const f = records[0].seq;
-    const t = records[records.length - 1].seq;
-    if (mark && mark.f === f && mark.t === t) return mark.id;
-    // A part of the post in flight (split after a refusal) replaces it; a lone new reading (a
-    // property post, the same bytes whenever it is resent) is not written: no flash per reading.
-    if (records.length < 2 && !(mark && f <= mark.t && t >= mark.f)) return records[0].id;
-    const id = records.length > 1 && opts.nextId ? opts.nextId() : records[0].id;
-    const seg = segOf(f);
-    // A torn line fails its check: the post was not sent yet, and the previous mark still holds.
-    const line = frame("P" + f + "-" + t + "," + id);
-    if (seg && store.append(ackFile(pre, seg.f), line)) seg.ackBytes += line.length;
-    mark = { f: f, t: t, id: id };
-    return id;
+/** After the platform answered code 0 for `records`. */
+export function ack(q: Queue, records: QueueRecord[]): void {
+  const segs = q.segs;
+  let i = 0;
+  while (i < records.length) {
+    const seg = segOf(q, records[i].seq);
+    let j = i;
+    // One ack line per run of consecutive seqs in one segment.
+    while (j + 1 < records.length && records[j + 1].seq === records[j].seq + 1 && segOf(q, records[j + 1].seq) === seg) j++;
+    if (seg) {
+      const line = frame(records[i].seq + "-" + records[j].seq);
+      if (q.store.append(ackFile(q.pre, seg.f), line)) seg.ackBytes += line.length;
+      for (let k = i; k <= j; k++) rangeRemove(seg.p, records[k].seq);
+      const at = segs.indexOf(seg);
+      if (!seg.p.length && at < segs.length - 1) dropSeg(q.store, q.pre, segs, at);
+    }
+    i = j + 1;
   }
+}
 
-  function inFlight(): InFlight | null {
-    const recs: QueueRecord[] = [];
-    const all = mark ? pending(mark.t - mark.f + 1) : recs;
-    for (let i = 0; i < all.length; i++) if (all[i].seq >= mark!.f && all[i].seq <= mark!.t) recs.push(all[i]);
-    // All delivered (or evicted): nothing in flight any more.
-    if (!recs.length) mark = null;
-    return mark ? { id: mark.id, recs: recs } : null;
-  }
+/** Alink id of a post of `records` about to be sent; a post of several (or a part of the post in flight) is kept in flash first. */
+export function begin(q: Queue, records: QueueRecord[]): string {
+  const f = records[0].seq;
+  const t = records[records.length - 1].seq;
+  const mark = q.mark;
+  if (mark && mark.f === f && mark.t === t) return mark.id;
+  // A part of the post in flight (split after a refusal) replaces it; a lone new reading (a
+  // property post, the same bytes whenever it is resent) is not written: no flash per reading.
+  if (records.length < 2 && !(mark && f <= mark.t && t >= mark.f)) return records[0].id;
+  const id = records.length > 1 && q.nextId ? q.nextId() : records[0].id;
+  const seg = segOf(q, f);
+  // A torn line fails its check: the post was not sent yet, and the previous mark still holds.
+  const line = frame("P" + f + "-" + t + "," + id);
+  if (seg && q.store.append(ackFile(q.pre, seg.f), line)) seg.ackBytes += line.length;
+  q.mark = { f: f, t: t, id: id };
+  return id;
+}
 
-  function depth(): number {
-    let n = 0;
-    for (let i = 0; i < segs.length; i++) n += rangeCount(segs[i].p);
-    return n;
-  }
+/** The post begun and not yet acked, to be resent exactly (same readings, same id), or null. Call before begin. */
+export function inFlight(q: Queue): InFlight | null {
+  const mark = q.mark;
+  const recs: QueueRecord[] = [];
+  const all = mark ? pending(q, mark.t - mark.f + 1) : recs;
+  for (let i = 0; i < all.length; i++) if (all[i].seq >= mark!.f && all[i].seq <= mark!.t) recs.push(all[i]);
+  // All delivered (or evicted): nothing in flight any more.
+  if (!recs.length) q.mark = null;
+  return q.mark ? { id: q.mark.id, recs: recs } : null;
+}
 
-  function health(): QueueHealth {
-    const n = depth();
-    const first = n ? pending(1) : [];
-    const off = bootOffsetMs(clock);
-    const age = first.length && first[0].timeMs && off >= 0 ? Math.floor(clock.nowMs()) - first[0].timeMs : -1;
-    return { depth: n, evicted: evicted, corrupt: bad[0], oldestAgeMs: age, bytes: totalBytes() };
-  }
+/** Undelivered readings (cheap: no flash read). */
+export function depth(q: Queue): number {
+  let n = 0;
+  for (let i = 0; i < q.segs.length; i++) n += rangeCount(q.segs[i].p);
+  return n;
+}
 
-  return { push: push, pending: pending, ack: ack, begin: begin, inFlight: inFlight, fixTimes: fixTimes, depth: depth, health: health };
+export function health(q: Queue): QueueHealth {
+  const n = depth(q);
+  const first = n ? pending(q, 1) : [];
+  const off = bootOffsetMs(q.clock);
+  const age = first.length && first[0].timeMs && off >= 0 ? Math.floor(q.clock.nowMs()) - first[0].timeMs : -1;
+  return { depth: n, evicted: q.evicted, corrupt: q.bad[0], oldestAgeMs: age, bytes: totalBytes(q) };
 }

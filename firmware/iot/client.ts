@@ -98,13 +98,6 @@ export function restoreHold(store: Store, clock: Clock): { fails: number; lastCo
   return { fails: +hold.f || 0, lastCode: +hold.c || 0, leftMs: holdLeftMs(hold, clock) };
 }
 
-/** Calls `done(r)` from a 0 ms timer; declared outside the client so the timer holds only these. */
-function replyLater(timers: Hal["timers"], done: (r: Reply) => void, r: Reply): void {
-  timers.after(0, function () {
-    done(r);
-  });
-}
-
 export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
   const clock = hal.clock;
   const store = hal.store;
@@ -206,9 +199,9 @@ export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {
           }
         } else skews = 0;
       }
-      // From a 0 ms timer: what the caller does next (often another request) then runs once this
-      // exchange's calls have returned, so the compaction before that request frees them.
-      replyLater(hal.timers, done, r);
+      // The HAL calls back on a fresh stack and opens the next socket (what the caller does next
+      // is often another request) once these calls have returned (platform/espruino/net.ts).
+      done(r);
     }
     counters.requests++;
     // The HAL enforces timeoutMs; this guard only frees the client if a transport never calls back.

@@ -118,7 +118,9 @@ function boot(): void {
     }
     setTimeout(load, ms);
     // Closures and their scopes are reference cycles, which only the collector frees, and the
-    // interpreter does not collect when idle: collect once this cycle's calls have returned.
+    // interpreter does not collect when idle: collect the cycle's garbage now (its lazy parts,
+    // replies, bodies), and what its calls still hold once they have returned.
+    process.memory();
     setTimeout(process.memory, 0);
   };
   const hal: Hal = {

@@ -1,6 +1,7 @@
 // Duty cycle on a fake HAL with sinon fake timers: boot -> read -> auth -> publish -> sleep,
 // token reuse after a reboot, re-auth and resend on 20001, sensor failure, flash queue across
 // outages and deep sleeps, batch mode, early wakes.
+import * as Q from "../../firmware/queue";
 import { strict as assert } from "node:assert";
 import sinon from "sinon";
 import { startApp, App, SENSOR_EVENT, SCHEDULE_REC, HEALTH_EVENT } from "../../firmware/app";
@@ -264,7 +265,7 @@ describe("firmware/app duty cycle", () => {
     await clock.tickAsync(7 * 60000 - 1000);
     assert.equal(app.stats.reads, 7);
     assert.equal(app.stats.unsent, 7, "every reading kept");
-    assert.equal(app.queue.depth(), 7);
+    assert.equal(Q.depth(app.queue), 7);
     assert.equal(app.stats.published, 0);
     assert.ok(Object.keys(r.hal.records).some((k) => k.indexOf("q.s") === 0), "in Storage, not RAM");
     r.hal.respond = p.respond;
@@ -426,7 +427,7 @@ describe("firmware/app duty cycle", () => {
     assert.ok(paths(r.hal).length >= 1 && paths(r.hal).every((x) => x === "GET /auth"), paths(r.hal).join(","));
     assert.equal(p.tokens, 0);
     assert.equal(p.posts.length, 0);
-    assert.equal(app.queue.depth(), 2, "both readings wait with their uptime stamps");
+    assert.equal(Q.depth(app.queue), 2, "both readings wait with their uptime stamps");
   });
 
   it("deep sleep under 20000 (bad credentials) for a simulated week: every wake reads and queues, requests stay within the long backoff", async function () {

@@ -4,7 +4,8 @@
 // shapes of the platform docs (method, topic, params.properties[].name.{value,time}).
 import { strict as assert } from "assert";
 import { createDelivery, FlushResult } from "../../firmware/delivery";
-import { openQueue, Queue } from "../../firmware/queue";
+import { openQueue } from "../../firmware/queue";
+import * as Q from "../../firmware/queue";
 import { FakeClock, FakePlatform, FakeStore, PowerLoss } from "./fakes";
 
 const WALL = 1767225600000;
@@ -21,7 +22,7 @@ function setup(mode: string, batchSize: number, maxPosts?: number) {
   return { store, clock, queue, cloud, d };
 }
 
-function flushSync(d: { flush: (r: ReturnType<Queue["push"]>, done: (x: FlushResult) => void) => void }, rec: ReturnType<Queue["push"]>): FlushResult {
+function flushSync(d: { flush: (r: ReturnType<typeof Q.push>, done: (x: FlushResult) => void) => void }, rec: ReturnType<typeof Q.push>): FlushResult {
   let out: FlushResult | null = null;
   d.flush(rec, (r) => (out = r));
   assert.ok(out, "flush answered synchronously with a synchronous client");
@@ -31,7 +32,7 @@ function flushSync(d: { flush: (r: ReturnType<Queue["push"]>, done: (x: FlushRes
 describe("delivery", function () {
   it("realtime: one property post per reading, with its time, on the property topic", function () {
     const s = setup("realtime", 1);
-    const rec = s.queue.push({ temperature: 23.5, humidity: 61 });
+    const rec = Q.push(s.queue, { temperature: 23.5, humidity: 61 });
     const r = flushSync(s.d, rec);
     assert.deepEqual([r.posts, r.delivered, r.depth, r.code], [1, 1, 0, 0]);
     const b = s.cloud.bodies[0];
@@ -48,13 +49,13 @@ describe("delivery", function () {
     s.cloud.down = true;
     for (let i = 0; i < 3; i++) {
       s.clock.up += 60000;
-      const r = flushSync(s.d, s.queue.push({ humidity: i }));
+      const r = flushSync(s.d, Q.push(s.queue, { humidity: i }));
       assert.deepEqual([r.posts, r.delivered, r.code], [1, 0, -1]);
     }
-    assert.equal(s.queue.depth(), 3);
+    assert.equal(Q.depth(s.queue), 3);
     s.cloud.down = false;
     s.clock.up += 60000;
-    const r = flushSync(s.d, s.queue.push({ humidity: 3 }));
+    const r = flushSync(s.d, Q.push(s.queue, { humidity: 3 }));
     assert.deepEqual([r.posts, r.delivered, r.depth], [2, 4, 0]);
     assert.equal(s.cloud.bodies[1].topic, "/sys/a1pk/dev1/thing/event/property/history/post");
     assert.deepEqual(s.cloud.seen.map((x) => x.values.humidity), [3, 0, 1, 2]);
@@ -68,10 +69,10 @@ describe("delivery", function () {
     const s = setup("batch", 6);
     for (let i = 0; i < 5; i++) {
       s.clock.up += 600000;
-      assert.equal(flushSync(s.d, s.queue.push({ temperature: 20 + i, humidity: 50 })).posts, 0);
+      assert.equal(flushSync(s.d, Q.push(s.queue, { temperature: 20 + i, humidity: 50 })).posts, 0);
     }
     s.clock.up += 600000;
-    const r = flushSync(s.d, s.queue.push({ temperature: 25, humidity: 50 }));
+    const r = flushSync(s.d, Q.push(s.queue, { temperature: 25, humidity: 50 }));
     assert.deepEqual([r.posts, r.delivered, r.depth], [1, 6, 0]);
     const m = JSON.parse(s.cloud.bodies[0].body);
     assert.equal(m.params[0].properties.length, 6);
@@ -83,10 +84,10 @@ describe("delivery", function () {
     s.cloud.down = true;
     for (let i = 0; i < 450; i++) {
       s.clock.up += 60000;
-      flushSync(s.d, s.queue.push({ temperature: 21.5, humidity: i }));
+      flushSync(s.d, Q.push(s.queue, { temperature: 21.5, humidity: i }));
     }
     s.cloud.down = false;
-    const r1 = flushSync(s.d, s.queue.push({ temperature: 21.5, humidity: 450 }));
+    const r1 = flushSync(s.d, Q.push(s.queue, { temperature: 21.5, humidity: 450 }));
     // The post tried when the outage began (6 readings, outcome unknown) goes again as it was, then 100.
     assert.deepEqual([r1.posts, r1.delivered, r1.depth], [2, 106, 345]);
     assert.equal(JSON.parse(s.cloud.bodies[0].body).params[0].properties.length, 6);
@@ -96,9 +97,9 @@ describe("delivery", function () {
       assert.ok(props <= 200, "props " + props);
       assert.ok(b.body.length <= 131072);
     }
-    flushSync(s.d, s.queue.push({ temperature: 21.5, humidity: 451 }));
+    flushSync(s.d, Q.push(s.queue, { temperature: 21.5, humidity: 451 }));
     flushSync(s.d, null);
-    assert.equal(s.queue.depth(), 0);
+    assert.equal(Q.depth(s.queue), 0);
     assert.deepEqual(s.cloud.seen.map((x) => x.values.humidity), Array.from({ length: 452 }, (_, i) => i));
   });
 
@@ -107,7 +108,7 @@ describe("delivery", function () {
     s.cloud.script.push({ ok: false, code: -3, error: "timeout", retryInMs: 1000 });
     for (let i = 0; i < 3; i++) {
       s.clock.up += 60000;
-      s.queue.push({ humidity: i });
+      Q.push(s.queue, { humidity: i });
     }
     const sent: string[] = [];
     const spy = s.cloud.publish.bind(s.cloud);
@@ -138,13 +139,13 @@ describe("delivery", function () {
     };
     for (let i = 0; i < 3; i++) {
       s.clock.up += 60000;
-      ids.push(queue.push({ humidity: i })!.id);
+      ids.push(Q.push(queue, { humidity: i })!.id);
     }
     s.cloud.script.push({ ok: false, code: -1, error: "timeout", retryInMs: 1000 });
     assert.equal(flushSync(d, null).delivered, 0);
     for (let i = 3; i < 5; i++) {
       s.clock.up += 60000;
-      queue.push({ humidity: i });
+      Q.push(queue, { humidity: i });
     }
     const r = flushSync(d, null);
     assert.deepEqual([r.posts, r.delivered, r.depth], [2, 5, 0]);
@@ -169,7 +170,7 @@ describe("delivery", function () {
     };
     for (let i = 0; i < 4; i++) {
       s.clock.up += 60000;
-      s.queue.push({ humidity: i });
+      Q.push(s.queue, { humidity: i });
     }
     // the platform stores the post; the power dies before the ack reaches flash
     s.cloud.afterAccept = () => s.store.tick();
@@ -181,28 +182,28 @@ describe("delivery", function () {
     const d = createDelivery(s.cloud, queue, { productKey: PK, deviceName: DN, mode: "batch", batchSize: 3, maxPostsPerCycle: 4 });
     for (let i = 4; i < 6; i++) {
       s.clock.up += 60000;
-      queue.push({ humidity: i });
+      Q.push(queue, { humidity: i });
     }
-    assert.equal(queue.inFlight()!.recs.length, 4);
+    assert.equal(Q.inFlight(queue)!.recs.length, 4);
     const r = flushSync(d, null);
     assert.deepEqual([r.posts, r.delivered, r.depth], [2, 6, 0]);
     assert.equal(sent[1], sent[0], "same id, readings and times");
     assert.deepEqual(s.cloud.seen.map((x) => x.values.humidity), [0, 1, 2, 3, 0, 1, 2, 3, 4, 5]);
-    assert.equal(queue.inFlight(), null);
+    assert.equal(Q.inFlight(queue), null);
   });
 
   it("a torn write of the in-flight record loses and repeats nothing: the post was not sent yet", function () {
     for (const keep of [0, 0.3, 0.6, 0.9]) {
       const s = setup("batch", 3);
-      for (let i = 0; i < 3; i++) s.queue.push({ humidity: i });
+      for (let i = 0; i < 3; i++) Q.push(s.queue, { humidity: i });
       s.store.cutAt(1, keep);
       assert.throws(() => flushSync(s.d, null), PowerLoss);
       assert.equal(s.cloud.bodies.length, 0);
       s.store.reboot();
       const queue = openQueue(s.store, s.clock, { budgetBytes: 65536, segmentBytes: 4096 });
-      assert.equal(queue.inFlight(), null);
+      assert.equal(Q.inFlight(queue), null);
       const d = createDelivery(s.cloud, queue, { productKey: PK, deviceName: DN, mode: "batch", batchSize: 3, maxPostsPerCycle: 4 });
-      queue.push({ humidity: 3 });
+      Q.push(queue, { humidity: 3 });
       assert.equal(flushSync(d, null).delivered, 4);
       assert.deepEqual(s.cloud.seen.map((x) => x.values.humidity), [0, 1, 2, 3]);
     }
@@ -210,14 +211,14 @@ describe("delivery", function () {
 
   it("a batch refused for good (10001) is split until the bad reading is alone; it is dropped and counted", function () {
     const s = setup("batch", 8, 10);
-    for (let i = 0; i < 8; i++) s.queue.push({ humidity: i });
+    for (let i = 0; i < 8; i++) Q.push(s.queue, { humidity: i });
     // 8 refused, then halves: 4 ok, 4 refused, 2 ok, 2 refused, 1 refused (dropped), 1 ok
     const no = { ok: false, code: 10001, error: "param" };
     s.cloud.script.push(no, { ok: true, code: 0 }, no, { ok: true, code: 0 }, no, no);
     const r = flushSync(s.d, null);
     assert.equal(r.rejected, 1);
     assert.equal(r.delivered, 7);
-    assert.equal(s.queue.depth(), 0);
+    assert.equal(Q.depth(s.queue), 0);
     assert.deepEqual(s.cloud.seen.map((x) => x.values.humidity), [0, 1, 2, 3, 4, 5, 7]);
   });
 
@@ -234,11 +235,11 @@ describe("delivery", function () {
   it("readings of an unsynced boot: an /auth learns the time first, then every reading goes with its time, none without", function () {
     const { clock, queue, cloud, d } = unsynced("batch");
     clock.up = 1000;
-    queue.push({ humidity: 1 });
+    Q.push(queue, { humidity: 1 });
     clock.up = 2000;
-    queue.push({ humidity: 2 });
+    Q.push(queue, { humidity: 2 });
     clock.up = 3000;
-    const r = flushSync(d, queue.push({ humidity: 3 }));
+    const r = flushSync(d, Q.push(queue, { humidity: 3 }));
     assert.equal(cloud.auths, 1);
     assert.equal(r.delivered, 3);
     assert.equal(r.posts, 1, "one history post (the /auth is not a post)");
@@ -246,11 +247,11 @@ describe("delivery", function () {
     assert.deepEqual(cloud.seen.map((x) => [x.values.humidity, x.time]), [[1, WALL + 1000], [2, WALL + 2000], [3, WALL + 3000]]);
     // Later flushes of the boot need no second /auth.
     clock.up = 4000;
-    queue.push({ humidity: 4 });
+    Q.push(queue, { humidity: 4 });
     clock.up = 5000;
-    queue.push({ humidity: 5 });
+    Q.push(queue, { humidity: 5 });
     clock.up = 6000;
-    flushSync(d, queue.push({ humidity: 6 }));
+    flushSync(d, Q.push(queue, { humidity: 6 }));
     assert.equal(cloud.auths, 1);
     assert.ok(cloud.seen.every((x) => x.time), "no reading without a time");
   });
@@ -258,7 +259,7 @@ describe("delivery", function () {
   it("realtime after a cold boot: the fresh reading goes as a property post with its time after the /auth", function () {
     const { clock, queue, cloud, d } = unsynced("realtime");
     clock.up = 2500;
-    const rec = queue.push({ temperature: 21.5, humidity: 40 });
+    const rec = Q.push(queue, { temperature: 21.5, humidity: 40 });
     assert.equal(rec!.awaitingTime, true);
     const r = flushSync(d, rec);
     assert.deepEqual([cloud.auths, r.posts, r.delivered, r.depth], [1, 1, 1, 0]);
@@ -270,12 +271,12 @@ describe("delivery", function () {
     const { clock, queue, cloud, d } = unsynced("realtime");
     cloud.down = true;
     clock.up = 1000;
-    const r1 = flushSync(d, queue.push({ humidity: 1 }));
+    const r1 = flushSync(d, Q.push(queue, { humidity: 1 }));
     assert.deepEqual([r1.posts, r1.delivered, r1.code, cloud.bodies.length], [0, 0, -1, 0]);
     cloud.down = false;
     cloud.noDate = true;
     clock.up = 2000;
-    const r2 = flushSync(d, queue.push({ humidity: 2 }));
+    const r2 = flushSync(d, Q.push(queue, { humidity: 2 }));
     assert.equal(cloud.auths, 1);
     assert.equal(r2.delivered, 1);
     assert.deepEqual(cloud.seen.map((x) => [x.values.humidity, x.time]), [[2, undefined]]);

@@ -6,6 +6,7 @@
 import { strict as assert } from "assert";
 import { createDelivery } from "../../firmware/delivery";
 import { openQueue } from "../../firmware/queue";
+import * as Q from "../../firmware/queue";
 import { FakeClock, FakePlatform, FakeStore, PowerLoss, rng } from "./fakes";
 
 const WALL = 1767225600000;
@@ -53,7 +54,7 @@ function life(seed: number, cutAt: number, keepFrac: number): Run {
     try {
       let rec = null;
       if (k >= 0) {
-        rec = queue.push({ temperature: 21.5, humidity: k });
+        rec = Q.push(queue, { temperature: 21.5, humidity: k });
         assert.ok(rec);
         run.pushedTime[k] = rec.timeMs;
       }
@@ -69,7 +70,7 @@ function life(seed: number, cutAt: number, keepFrac: number): Run {
       cloud.afterAccept = null;
       store.reboot();
       queue = openQueue(store, clock, opts);
-      assert.ok(queue.health().corrupt <= 1, "at most the torn line fails its check");
+      assert.ok(Q.health(queue).corrupt <= 1, "at most the torn line fails its check");
       d = createDelivery(cloud, queue, dopts);
     }
   }
@@ -82,11 +83,11 @@ function life(seed: number, cutAt: number, keepFrac: number): Run {
   // Drain what is left (batch mode keeps up to N-1 readings waiting for their batch).
   dopts.mode = "realtime";
   d = createDelivery(cloud, queue, dopts);
-  for (let i = 0; i < 100 && queue.depth(); i++) {
+  for (let i = 0; i < 100 && Q.depth(queue); i++) {
     clock.up += 60000;
     cycle(-1);
   }
-  assert.equal(queue.depth(), 0, "queue drained");
+  assert.equal(Q.depth(queue), 0, "queue drained");
   run.opsTotal = store.ops;
   return run;
 }

@@ -2,6 +2,7 @@
 // delivered segments, flash bytes per reading, and time fix-up of readings taken before sync.
 import { strict as assert } from "assert";
 import { check16, frame, openQueue, unframe } from "../../firmware/queue";
+import * as Q from "../../firmware/queue";
 import { MIN_EPOCH_MS, resolveMs } from "../../firmware/timefix";
 import { FakeClock, FakeStore, PowerLoss } from "./fakes";
 
@@ -37,13 +38,13 @@ describe("queue", function () {
     const store = new FakeStore();
     const clock = synced();
     let q = openQueue(store, clock, { budgetBytes: 8192, segmentBytes: 1024 });
-    const r1 = q.push({ temperature: 21.5, humidity: 40 });
+    const r1 = Q.push(q, { temperature: 21.5, humidity: 40 });
     clock.up += 60000;
-    const r2 = q.push({ temperature: -3.2, humidity: 99.9 });
+    const r2 = Q.push(q, { temperature: -3.2, humidity: 99.9 });
     assert.ok(r1 && r2);
     assert.equal(r1.timeMs, WALL);
     q = openQueue(store, new FakeClock(), { budgetBytes: 8192, segmentBytes: 1024 });
-    const p = q.pending(10);
+    const p = Q.pending(q, 10);
     assert.deepEqual(p.map((r) => [r.id, r.timeMs, r.params.temperature, r.params.humidity]), [
       [r1.id, WALL, 21.5, 40],
       [r2.id, WALL + 60000, -3.2, 99.9],
@@ -55,33 +56,33 @@ describe("queue", function () {
     const store = new FakeStore();
     let n = 500;
     const q = openQueue(store, synced(), { budgetBytes: 8192, segmentBytes: 1024, nextId: () => String(n++) });
-    q.push({ temperature: 1 });
-    q.push({ temperature: 2 });
-    assert.deepEqual(q.pending(5).map((r) => r.id), ["500", "501"]);
+    Q.push(q, { temperature: 1 });
+    Q.push(q, { temperature: 2 });
+    assert.deepEqual(Q.pending(q, 5).map((r) => r.id), ["500", "501"]);
   });
 
   it("refuses non-finite values instead of storing them", function () {
     const q = openQueue(new FakeStore(), synced(), { budgetBytes: 8192, segmentBytes: 1024 });
-    assert.equal(q.push({ temperature: NaN }), null);
-    assert.equal(q.push({ temperature: Infinity }), null);
-    assert.equal(q.depth(), 0);
+    assert.equal(Q.push(q, { temperature: NaN }), null);
+    assert.equal(Q.push(q, { temperature: Infinity }), null);
+    assert.equal(Q.depth(q), 0);
   });
 
   it("a torn append loses only that reading; older and later ones survive, the torn line is counted", function () {
     const store = new FakeStore();
     const clock = synced();
     let q = openQueue(store, clock, { budgetBytes: 8192, segmentBytes: 4096 });
-    for (let i = 0; i < 3; i++) q.push({ humidity: i });
+    for (let i = 0; i < 3; i++) Q.push(q, { humidity: i });
     store.cutAt(1, 0.5);
-    assert.throws(() => q.push({ humidity: 3 }), PowerLoss);
+    assert.throws(() => Q.push(q, { humidity: 3 }), PowerLoss);
     store.reboot();
     q = openQueue(store, clock, { budgetBytes: 8192, segmentBytes: 4096 });
-    assert.equal(q.health().corrupt, 1);
-    q.push({ humidity: 4 });
-    q.push({ humidity: 5 });
+    assert.equal(Q.health(q).corrupt, 1);
+    Q.push(q, { humidity: 4 });
+    Q.push(q, { humidity: 5 });
     q = openQueue(store, clock, { budgetBytes: 8192, segmentBytes: 4096 });
-    assert.deepEqual(q.pending(10).map((r) => r.params.humidity), [0, 1, 2, 4, 5]);
-    const ids = q.pending(10).map((r) => r.id);
+    assert.deepEqual(Q.pending(q, 10).map((r) => r.params.humidity), [0, 1, 2, 4, 5]);
+    const ids = Q.pending(q, 10).map((r) => r.id);
     assert.equal(new Set(ids).size, 5);
   });
 
@@ -90,18 +91,18 @@ describe("queue", function () {
     const clock = synced();
     const opts = { budgetBytes: 2048, segmentBytes: 512 };
     let q = openQueue(store, clock, opts);
-    for (let i = 1; i <= 300; i++) assert.ok(q.push({ temperature: 20.5, humidity: i }));
-    const h = q.health();
+    for (let i = 1; i <= 300; i++) assert.ok(Q.push(q, { temperature: 20.5, humidity: i }));
+    const h = Q.health(q);
     assert.ok(h.evicted > 0);
     assert.equal(h.depth + h.evicted, 300);
     assert.ok(store.size("q.") <= 2048, "stored " + store.size("q."));
     assert.equal(h.bytes, store.size("q."));
-    const p = q.pending(1000);
+    const p = Q.pending(q, 1000);
     assert.equal(p[p.length - 1].params.humidity, 300);
     assert.equal(p[0].params.humidity, h.evicted + 1, "oldest kept follows the evicted ones");
     q = openQueue(store, clock, opts);
-    assert.equal(q.health().evicted, h.evicted, "evicted count survives a reboot");
-    assert.equal(q.depth(), h.depth);
+    assert.equal(Q.health(q).evicted, h.evicted, "evicted count survives a reboot");
+    assert.equal(Q.depth(q), h.depth);
   });
 
   it("erases delivered segments whole and keeps only the newest one; ids keep rising after a reboot", function () {
@@ -109,15 +110,15 @@ describe("queue", function () {
     const clock = synced();
     const opts = { budgetBytes: 16384, segmentBytes: 512 };
     let q = openQueue(store, clock, opts);
-    for (let i = 0; i < 60; i++) q.push({ temperature: 20, humidity: i });
+    for (let i = 0; i < 60; i++) Q.push(q, { temperature: 20, humidity: i });
     assert.ok(store.list("q.s").length > 3);
-    const all = q.pending(100);
-    q.ack(all);
-    assert.equal(q.depth(), 0);
+    const all = Q.pending(q, 100);
+    Q.ack(q, all);
+    assert.equal(Q.depth(q), 0);
     assert.equal(store.list("q.s").length, 1);
     q = openQueue(store, clock, opts);
-    assert.equal(q.depth(), 0);
-    const next = q.push({ temperature: 1 });
+    assert.equal(Q.depth(q), 0);
+    const next = Q.push(q, { temperature: 1 });
     assert.ok(next && +next.id > +all[all.length - 1].id);
     assert.ok(store.list("q.s").length <= 2);
   });
@@ -127,11 +128,11 @@ describe("queue", function () {
     const clock = synced();
     let q = openQueue(store, clock, { budgetBytes: 8192, segmentBytes: 1024 });
     const recs = [];
-    for (let i = 0; i < 6; i++) recs.push(q.push({ humidity: i })!);
-    q.ack([recs[5]]);
-    q.ack([recs[1], recs[2]]);
+    for (let i = 0; i < 6; i++) recs.push(Q.push(q, { humidity: i })!);
+    Q.ack(q, [recs[5]]);
+    Q.ack(q, [recs[1], recs[2]]);
     q = openQueue(store, clock, { budgetBytes: 8192, segmentBytes: 1024 });
-    assert.deepEqual(q.pending(10).map((r) => r.params.humidity), [0, 3, 4]);
+    assert.deepEqual(Q.pending(q, 10).map((r) => r.params.humidity), [0, 3, 4]);
   });
 
   it("flash wear: bytes written per reading (realtime: ack each; batch of 6: ack per 6)", function () {
@@ -143,12 +144,12 @@ describe("queue", function () {
       const n = 600;
       for (let i = 0; i < n; i++) {
         clock.up += 60000;
-        q.push({ temperature: 21.5 + (i % 10) / 10, humidity: 45.5 });
-        if (q.depth() < batch) continue;
+        Q.push(q, { temperature: 21.5 + (i % 10) / 10, humidity: 45.5 });
+        if (Q.depth(q) < batch) continue;
         // as delivery does: the in-flight record (posts of more than one reading only), then the ack
-        const recs = q.pending(batch);
-        q.begin(recs);
-        q.ack(recs);
+        const recs = Q.pending(q, batch);
+        Q.begin(q, recs);
+        Q.ack(q, recs);
       }
       perReading[batch] = store.bytesWritten / n;
     }
@@ -174,29 +175,29 @@ describe("time fix-up", function () {
     let q = openQueue(store, clock, { budgetBytes: 8192, segmentBytes: 1024 });
     for (let i = 1; i <= 3; i++) {
       clock.up = i * 1000;
-      const r = q.push({ humidity: i })!;
+      const r = Q.push(q, { humidity: i })!;
       assert.equal(r.timeMs, 0);
       assert.equal(r.awaitingTime, true);
     }
-    assert.deepEqual(q.pending(5).map((r) => r.awaitingTime), [true, true, true]);
+    assert.deepEqual(Q.pending(q, 5).map((r) => r.awaitingTime), [true, true, true]);
     clock.up = 4000;
     clock.set(WALL);
     const fixed = [WALL - 3000, WALL - 2000, WALL - 1000];
-    assert.deepEqual(q.pending(5).map((r) => r.timeMs), fixed);
+    assert.deepEqual(Q.pending(q, 5).map((r) => r.timeMs), fixed);
     q = openQueue(store, new FakeClock(), { budgetBytes: 8192, segmentBytes: 1024 });
-    assert.deepEqual(q.pending(5).map((r) => r.timeMs), fixed);
+    assert.deepEqual(Q.pending(q, 5).map((r) => r.timeMs), fixed);
   });
 
   it("a reading whose boot never synced has no time (0), is not awaiting, and is never 1970", function () {
     const store = new FakeStore();
     const clock = new FakeClock();
     clock.up = 1234;
-    openQueue(store, clock, { budgetBytes: 8192, segmentBytes: 1024 }).push({ humidity: 1 });
+    Q.push(openQueue(store, clock, { budgetBytes: 8192, segmentBytes: 1024 }), { humidity: 1 });
     const clock2 = new FakeClock();
     clock2.up = 10;
     clock2.set(WALL);
     const q = openQueue(store, clock2, { budgetBytes: 8192, segmentBytes: 1024 });
-    const p = q.pending(5);
+    const p = Q.pending(q, 5);
     assert.equal(p[0].timeMs, 0);
     assert.equal(p[0].awaitingTime, false);
   });
@@ -207,12 +208,12 @@ describe("time fix-up", function () {
     const q = openQueue(store, clock, { budgetBytes: 16384, segmentBytes: 256 });
     for (let i = 1; i <= 20; i++) {
       clock.up = i * 1000;
-      q.push({ humidity: i });
+      Q.push(q, { humidity: i });
     }
     assert.ok(store.list("q.s").length > 2);
     clock.up = 21000;
     clock.set(WALL);
-    const p = q.pending(50);
+    const p = Q.pending(q, 50);
     assert.equal(p.length, 20);
     p.forEach((r, i) => assert.equal(r.timeMs, WALL - 21000 + (i + 1) * 1000));
   });
