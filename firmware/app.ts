@@ -14,6 +14,7 @@ import { load as loadQueue } from "./queue.lazy";
 import { createDelivery, FlushResult } from "./delivery";
 import { bootOffsetMs, wallKnown } from "./timefix";
 import { load as loadOta } from "./ota.lazy";
+import { load as loadOtaLib } from "./ota-lib.lazy";
 import { load as loadTrial } from "./ota-trial.lazy";
 import { FIRMWARE_VERSION } from "./version";
 import { load as loadOnce } from "./once.lazy";
@@ -274,7 +275,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
           hal.timers.after(0, function () {
             // Not called back when an update was installed: the device reboots into it.
             loadOta().createOta(hal, { version: FIRMWARE_VERSION, productKey: config.productKey, deviceName: config.deviceName, manifestUrl: config.otaUrl,
-              everyCycles: config.otaEveryCycles, chunkBytes: config.otaChunkBytes, trialBoots: config.otaTrialBoots }, client, trial).afterPublish(n, function () {
+              everyCycles: config.otaEveryCycles, chunkBytes: config.otaChunkBytes, trialBoots: config.otaTrialBoots }, client, trial, loadOtaLib).afterPublish(n, function () {
               sleepUntilNext(startedMs, f);
             });
           });

@@ -7,7 +7,7 @@
 import type { Hal, HttpRequest, HttpResponse, NetError, Store } from "../platform/hal";
 import { hssSignatureBytes, hssVerify } from "./crypto/lms";
 import { toHex } from "./crypto/bytes";
-import { otaInform, otaProgress, topics } from "./iot/alink";
+import type { OtaLib } from "./ota-lib.lazy";
 import { strictJson } from "./iot/http";
 import { BOOT_STAGE, PENDING, ROLLED_BACK, SLOTS, UP_MARK, readBootRecord, writeBootRecord } from "./ota-slots";
 import { OTA_PUB, otaCounter, parseRecord, Trial } from "./ota-trial";
@@ -120,6 +120,21 @@ export function parseManifest(text: string): { ok: true; manifest: OtaManifest }
   return { ok: true, manifest: m };
 }
 
+/** Bytes of the signature file for the update verify key `keyHex`. */
+export function signatureBytes(keyHex: string): number {
+  return hssSignatureBytes(fromHex(keyHex));
+}
+
+/** Whether `sig` is a signature of manifest `m` under the update verify key `keyHex`. */
+export function signatureGood(keyHex: string, m: OtaManifest, sig: string, hash: (s: string) => string): boolean {
+  return hssVerify(fromHex(keyHex), manifestSignedText(m.version, m.counter, m.size, m.sha256), sig, hash);
+}
+
+/** `hash(bytes)` as lowercase hex. */
+export function hashHex(hash: (s: string) => string, bytes: string): string {
+  return toHex(hash(bytes));
+}
+
 /** `url` made absolute against the manifest's URL (same folder when relative). */
 export function imageUrl(manifestUrl: string, url: string): string {
   if (url.indexOf("://") > 0) return url;
@@ -176,6 +191,8 @@ interface Run {
   cfg: OtaConfig;
   pub: OtaPublisher;
   trial: Trial;
+  /** The manifest, signature and hash checks and the report writers (a lazy part on the device: made for each use). */
+  lib: () => OtaLib;
   /** The current check's callback. */
   done: (outcome: OtaOutcome) => void;
   cycle: number;
@@ -201,7 +218,8 @@ interface Chunk {
 
 function progress(o: Run, step: number, desc: string, cb: (sent: boolean) => void): void {
   o.hal.log(step < 0 ? "W" : "I", "ota " + step + " " + desc);
-  o.pub.publish(topics(o.cfg.productKey, o.cfg.deviceName).otaProgress, otaProgress(o.pub.nextId(), step, desc), function (r) { cb(r.ok); });
+  // The writers exist only for this call (no local keeps them through the request).
+  o.pub.publish(o.lib().topics(o.cfg.productKey, o.cfg.deviceName).otaProgress, o.lib().otaProgress(o.pub.nextId(), step, desc), function (r) { cb(r.ok); });
 }
 
 function refuse(o: Run, step: number, why: string): void {
@@ -249,7 +267,8 @@ function gotManifest(o: Run, err: NetError | null, res: HttpResponse | null): vo
     o.done("unreachable");
     return;
   }
-  const p = parseManifest(res.body);
+  const lib = o.lib();
+  const p = lib.parseManifest(res.body);
   if (!p.ok) {
     refuse(o, -3, p.error);
     return;
@@ -259,7 +278,7 @@ function gotManifest(o: Run, err: NetError | null, res: HttpResponse | null): vo
   const rb = rolledBack(store);
   // A version rolled back for a crash stays refused; one rolled back for lack of network is
   // offered again once the rollback was reported (the network works again).
-  if (!versionNewer(m.version, o.cfg.version) || (rb && rb.v === m.version && !(rb.n && rb.r))) {
+  if (!lib.versionNewer(m.version, o.cfg.version) || (rb && rb.v === m.version && !(rb.n && rb.r))) {
     o.done("current");
     return;
   }
@@ -278,7 +297,7 @@ function gotManifest(o: Run, err: NetError | null, res: HttpResponse | null): vo
 /** Made apart from gotManifest: a callback keeps its maker's locals (there: the manifest reply). */
 function getSignature(o: Run): void {
   // Exactly the signature's length and no more in RAM, whatever the host sends.
-  get(o, imageUrl(o.cfg.manifestUrl, (o.m as OtaManifest).sig), "", hssSignatureBytes(fromHex(o.key)), function (err, sig) {
+  get(o, imageUrl(o.cfg.manifestUrl, (o.m as OtaManifest).sig), "", o.lib().signatureBytes(o.key), function (err, sig) {
     gotSignature(o, err, sig);
   });
 }
@@ -289,7 +308,7 @@ function gotSignature(o: Run, err: NetError | null, sig: HttpResponse | null): v
     refuse(o, -2, "signature file " + (err ? "net " + err.kind : "http " + (sig ? sig.status : 0)));
     return;
   }
-  if (sig.truncated || !hssVerify(fromHex(o.key), manifestSignedText(m.version, m.counter, m.size, m.sha256), sig.body, o.hal.sha256 as (s: string) => string)) {
+  if (sig.truncated || !o.lib().signatureGood(o.key, m, sig.body, o.hal.sha256 as (s: string) => string)) {
     refuse(o, -3, "signature " + m.version);
     return;
   }
@@ -373,7 +392,7 @@ function gotChunk(o: Run, c: Chunk, err: NetError | null, res: HttpResponse | nu
 function downloaded(o: Run): void {
   const m = o.m as OtaManifest;
   const store = o.hal.store;
-  if (toHex((o.hal.sha256 as (s: string) => string)(store.read(o.slot) || "")) !== m.sha256) {
+  if (o.lib().hashHex(o.hal.sha256 as (s: string) => string, store.read(o.slot) || "") !== m.sha256) {
     refuse(o, -3, "sha256 mismatch");
     return;
   }
@@ -396,7 +415,7 @@ function inform(o: Run): void {
     due(o);
     return;
   }
-  o.pub.publish(topics(o.cfg.productKey, o.cfg.deviceName).otaInform, otaInform(o.pub.nextId(), version), function (r) {
+  o.pub.publish(o.lib().topics(o.cfg.productKey, o.cfg.deviceName).otaInform, o.lib().otaInform(o.pub.nextId(), version), function (r) {
     if (r.ok) store.write(INFORMED, version);
     due(o);
   });
@@ -419,10 +438,12 @@ function afterPublish(o: Run): void {
 
 /**
  * The updater, made when a cycle gets to it (`trial`: this boot's, made at boot by createTrial);
- * its health and onTrial are the trial's.
+ * its health and onTrial are the trial's. `lib`: the checks and writers (ota-lib.lazy.ts's load),
+ * passed in so that on the device they are a part of their own, made for each use, and not a
+ * part of the updater, which is in RAM through every request of the update.
  */
-export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher, trial: Trial): Ota {
-  const o: Run = { hal: hal, cfg: cfg, pub: pub, trial: trial, done: function () {}, cycle: 0, key: "", m: null, slot: "", running: "", offset: 0, retried: false };
+export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher, trial: Trial, lib: () => OtaLib): Ota {
+  const o: Run = { hal: hal, cfg: cfg, pub: pub, trial: trial, lib: lib, done: function () {}, cycle: 0, key: "", m: null, slot: "", running: "", offset: 0, retried: false };
   return {
     health: trial.health,
     afterPublish: function (cycle, done) {
