@@ -9,6 +9,7 @@ import { gateSource, formatGateError } from "./gate";
 import { sizeReport, formatReport, overBudget, SizeReport, Budget } from "./sizes";
 import { breakLines, MAX_LINE } from "./lines";
 import { lazyPlugin } from "./lazy";
+import { OK_MARK } from "../firmware/ota-slots";
 
 export const SIGN_METHODS = ["hmacsha1", "hmacmd5", "hmacsha256"];
 const ROOT = path.resolve(__dirname, "..");
@@ -155,9 +156,15 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const boot0 = await bundleOne({
     entryPoints: ["platform/espruino/boot0.ts"],
     format: "cjs",
-    // the chosen slot is evaluated at the top level, outside the wrapper (boot0.ts says why)
-    banner: { js: "var BOOT0_SLOT;(()=>{" },
-    footer: { js: '})();if(BOOT0_SLOT){(0,eval)(require("Storage").read(BOOT0_SLOT));BOOT0_SLOT=void 0}' },
+    // the chosen slot is evaluated at the top level, outside the wrapper, and a trial's timers are
+    // made there (boot0.ts says why): a reboot if it is not confirmed in time, and one if it threw
+    banner: { js: "var BOOT0_SLOT,BOOT0_TRIAL;(()=>{" },
+    footer: {
+      js: "})();if(BOOT0_SLOT){if(BOOT0_TRIAL){" +
+        `if(BOOT0_TRIAL.w)setTimeout(function(){if(require("Storage").read(${JSON.stringify(OK_MARK)})!==BOOT0_TRIAL.v)E.reboot()},BOOT0_TRIAL.w);` +
+        'setTimeout(function(){if(BOOT0_SLOT!==void 0){console.log("boot0: "+BOOT0_SLOT+" threw");E.reboot()}},0)}' +
+        '(0,eval)(require("Storage").read(BOOT0_SLOT));BOOT0_SLOT=void 0}',
+    },
     external: ESPRUINO_MODULES,
   }, path.join(outDir, "boot0.js"), { total: BOOT0_BUDGET_BYTES }, log);
 

@@ -16,6 +16,7 @@ import { bootOffsetMs, wallKnown } from "./timefix";
 import { load as loadOta } from "./ota.lazy";
 import { load as loadOtaLib } from "./ota-lib.lazy";
 import { load as loadTrial } from "./ota-trial.lazy";
+import { watchRequests } from "./ota-trial";
 import { FIRMWARE_VERSION } from "./version";
 import { load as loadOnce } from "./once.lazy";
 
@@ -91,6 +92,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
   // The updater is a lazy part made only then: its functions and closures are about 320 JsVars of
   // a stock ESP32's 4,095 (measured on espruino-esp32-model).
   const trial = config.otaUrl ? loadTrial().createTrial(hal, FIRMWARE_VERSION) : null;
+  if (trial && trial.on) watchRequests(hal.net, trial);
   // The flash queue and the delivery: dropped before an OTA step that ends the boot (the update
   // then has their RAM), made again should a cycle follow after all.
   let queueNow: Queue | null = null;
@@ -135,7 +137,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
   }
   /** Whether this boot ends after the cycle: a deep sleep, or a restart from flash (not on OTA trial). */
   function lastCycle(): boolean {
-    return deep || (!!hal.power.restartIn && !(trial && trial.onTrial()));
+    return deep || (!!hal.power.restartIn && !(trial && trial.on));
   }
   const stats: AppStats = { reads: 0, sensorFailures: 0, published: 0, rejected: 0, unsent: loadQueue().depth(q()) };
   let reported = sched.e;
@@ -254,11 +256,11 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     // The sensor part is done for this boot when it ends after the cycle, and on an OTA trial boot,
     // whose cycles also run the updater (the most RAM of any path); a boot that idles on timers
     // otherwise keeps it between cycles (its checksum error count).
-    if (lastCycle() || (trial && trial.onTrial())) sensing = null;
+    if (lastCycle() || (trial && trial.on)) sensing = null;
     function finish(fresh: QueueRecord | null): void {
       flush(fresh, function (f) {
         // The OTA health check of a new script: it runs, the sensor answered, a request went out.
-        if (trial) trial.health(raw.ok);
+        if (trial) loadTrial().trialHealth(hal, trial, raw.ok);
         reportHealth(f, function () {
           if (!f || !f.delivered || !trial) return sleepUntilNext(startedMs, f);
           // The cycle number counts periods of wall time, so it keeps going across deep sleeps.

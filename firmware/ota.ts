@@ -251,7 +251,7 @@ function checkNow(o: Run): void {
     return;
   }
   // The previous slot is the rollback target until this script is confirmed: keep it.
-  if (o.trial.onTrial()) {
+  if (o.trial.on) {
     o.done("trial");
     return;
   }
@@ -445,7 +445,9 @@ function afterPublish(o: Run): void {
 export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher, trial: Trial, lib: () => OtaLib): Ota {
   const o: Run = { hal: hal, cfg: cfg, pub: pub, trial: trial, lib: lib, done: function () {}, cycle: 0, key: "", m: null, slot: "", running: "", offset: 0, retried: false };
   return {
-    health: trial.health,
+    health: function (sensorOk) {
+      lib().trialHealth(hal, trial, sensorOk);
+    },
     afterPublish: function (cycle, done) {
       o.cycle = cycle;
       o.done = done;
@@ -455,6 +457,8 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher, trial: Tr
       o.done = done;
       checkNow(o);
     },
-    onTrial: trial.onTrial,
+    onTrial: function () {
+      return trial.on;
+    },
   };
 }

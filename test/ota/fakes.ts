@@ -1,5 +1,6 @@
 // Test doubles for the OTA tests: an Espruino-like flash store that can lose power in the middle
 // of an operation, an update host answering Range requests, and a recording publisher.
+import { watchRequests } from "../../firmware/ota-trial";
 import { load as loadOtaLib } from "../../firmware/ota-lib.lazy";
 import * as crypto from "node:crypto";
 import type { Hal, HttpRequest, HttpResponse, NetError, Store } from "../../platform/hal";
@@ -239,5 +240,7 @@ export function sha256(s: string): string {
 
 /** The updater as a device has it on a cycle that gets to it: with this boot's trial, made first. */
 export function otaFor(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
-  return createOta(hal, cfg, pub, createTrial(hal, cfg.version), loadOtaLib);
+  const trial = createTrial(hal, cfg.version);
+  if (trial.on) watchRequests(hal.net, trial);
+  return createOta(hal, cfg, pub, trial, loadOtaLib);
 }
