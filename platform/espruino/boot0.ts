@@ -22,6 +22,9 @@ if (choice) {
   // try) the firmware does not fit a stock ESP32's heap at boot (measured on espruino-esp32-model).
   // The footer clears BOOT0_SLOT once the script returned; a script that threw leaves it set.
   // A trial that hangs without a successful publish is rebooted, which counts one more trial boot.
+  // (both are read by the footer, outside this module: the linter cannot see it)
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   if (choice.trial) BOOT0_TRIAL = { v: choice.version || "", w: choice.waitMs || 0 };
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   BOOT0_SLOT = choice.slot;
 }
