@@ -41,6 +41,16 @@ describe("build: signmethods in dist/firmware.js", function () {
     assert.ok(/\bupdate:/.test(core) && /\bdigestHex:/.test(core), "core.js lost its public hasher names");
   });
 
+  it("firmware.js has no wrapper function: its module functions are declared at the top level (on Espruino each closure two scopes down carries a copy of the scope chain)", async () => {
+    const r = await build({ signMethods: ["hmacsha1"], outDir: path.join(tmp, "w"), log: () => {} });
+    assert.deepEqual(r.errors, []);
+    const acorn = await import("acorn");
+    const prog = acorn.parse(fs.readFileSync(path.join(tmp, "w", "firmware.js"), "utf8"), { ecmaVersion: "latest" }) as unknown as { body: { type: string }[] };
+    const fns = prog.body.filter((st) => st.type === "FunctionDeclaration").length;
+    assert.ok(fns >= 20, `${fns} top-level functions: the bundle is wrapped in a function`);
+    assert.ok(prog.body.length > fns, "top-level statements besides the functions (the boot)");
+  });
+
   it("a migration build (OTA_PUB_KEY, release --migrate) carries the update public key; a normal build carries none", async () => {
     const pub = "000000010000000600000003" + "5a".repeat(48);
     const before = process.env.OTA_PUB_KEY;
