@@ -89,8 +89,8 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
   // OTA (docs/ota.md), on when otaUrl is set: each cycle's health check confirms a new script
   // (the trial, made at boot: it watches this boot's requests); after a successful publish the
   // updater reports the running version once per version and checks the manifest on due cycles.
-  // The updater is a lazy part made only then: its functions and closures are about 320 JsVars of
-  // a stock ESP32's 4,095 (measured on espruino-esp32-model).
+  // The updater is a lazy part made only then: it holds about 260 JsVars of a stock ESP32's 4,095
+  // through the update (measured on espruino-esp32-model), its checks and writers are made for each use.
   const trial = config.otaUrl ? loadTrial().createTrial(hal, FIRMWARE_VERSION) : null;
   if (trial && trial.on) watchRequests(hal.net, trial);
   // The flash queue and the delivery: dropped before an OTA step that ends the boot (the update

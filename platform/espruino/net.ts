@@ -88,7 +88,7 @@ function later(timers: Timers, done: (err: NetError | null, res: HttpResponse | 
 
 /**
  * `compact`: called before each request (Espruino's E.defrag: the TLS socket record needs one contiguous block of JsVars).
- * `collect`: called once the caller has handled a reply (Espruino's process.memory(): a garbage collection).
+ * `collect`: called when a request is made and once the caller has handled its reply (Espruino's process.memory(): a garbage collection).
  */
 export function createNet(http: EspHttp, timers: Timers, wifi?: WifiLink, compact?: () => void, collect?: () => void): Net {
   function request(req: HttpRequest, done: (err: NetError | null, res: HttpResponse | null) => void): void {
