@@ -25,6 +25,8 @@ export interface BuildOptions {
   firmwareEntry?: string;
   /** Print the size report (default true). */
   log?: (line: string) => void;
+  /** Keep the step marks of `npm run mem -- --account` (firmware/account.ts); never for a device. */
+  memAccount?: boolean;
 }
 
 export interface BuildResult {
@@ -128,7 +130,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const parts: { [path: string]: esbuild.Metafile } = {};
   const fwCommon: esbuild.BuildOptions = {
     external: ESPRUINO_MODULES,
-    define: Object.assign(signDefines(options.signMethods), firmwareVersionDefine()),
+    define: Object.assign(signDefines(options.signMethods), firmwareVersionDefine(), { MEM_ACCOUNT: options.memAccount ? "true" : "false" }),
     mangleProps: HASHER_METHODS,
     mangleCache: Object.assign({}, HASHER_NAMES),
   };

@@ -19,6 +19,7 @@ import { load as loadTrial } from "./ota-trial.lazy";
 import { watchRequests } from "./ota-trial";
 import { FIRMWARE_VERSION } from "./version";
 import { load as loadOnce } from "./once.lazy";
+import { ACCOUNT } from "./account";
 
 /** Shorter intervals idle with timers: waking from deep sleep costs a reboot, Wi-Fi join and TLS handshake. */
 export const DEEP_SLEEP_MIN_SEC = 60;
@@ -91,8 +92,10 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
   // updater reports the running version once per version and checks the manifest on due cycles.
   // The updater is a lazy part made only then: it holds about 260 JsVars of a stock ESP32's 4,095
   // through the update (measured on espruino-esp32-model), its checks and writers are made for each use.
+  if (ACCOUNT) log("M", "IoT client");
   const trial = config.otaUrl ? loadTrial().createTrial(hal, FIRMWARE_VERSION) : null;
   if (trial && trial.on) watchRequests(hal.net, trial);
+  if (ACCOUNT) log("M", "OTA trial");
   // The flash queue and the delivery: dropped before an OTA step that ends the boot (the update
   // then has their RAM), made again should a cycle follow after all.
   let queueNow: Queue | null = null;
@@ -140,6 +143,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     return deep || (!!hal.power.restartIn && !(trial && trial.on));
   }
   const stats: AppStats = { reads: 0, sensorFailures: 0, published: 0, rejected: 0, unsent: loadQueue().depth(q()) };
+  if (ACCOUNT) log("M", "queue state, stored schedule");
   let reported = sched.e;
   let flushing = false;
   let cycleTimer = -1;
@@ -249,6 +253,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
   /** The rest of a cycle: the reading checked, stored and delivered, or the fault reported. */
   function sensed(raw: DhtRead, startedMs: number): void {
     // No local holds the sensor part: the closures below keep this scope through the network phase.
+    if (ACCOUNT) log("M", "sensor part, frame read");
     const r = sense().check(raw, startedMs);
     sense().health.record(raw.ok ? r : raw, clock.uptimeMs());
     const h = sense().health.report(clock.uptimeMs());
@@ -296,9 +301,11 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     // Into flash first: from here on a reboot or power loss cannot lose it.
     const rec = loadQueue().push(q(), { temperature: r.temperature, humidity: r.humidity });
     if (!rec) log("E", "queue: reading not stored (Storage full or failing)");
+    if (ACCOUNT) log("M", "reading queued, sensor part dropped");
     finish(rec);
   }
 
+  if (ACCOUNT) log("M", "app");
   // The watchdog reboots a device whose cycle stopped coming round; each cycle kicks it.
   hal.power.watchdog(config.intervalSec * 2 + 120);
   const early = deep ? loadOnce().dueInMs(hal.store, clock) : 0;

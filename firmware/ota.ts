@@ -8,6 +8,7 @@ import type { Hal, HttpRequest, HttpResponse, NetError, Store } from "../platfor
 import { hssSignatureBytes, hssVerify } from "./crypto/lms";
 import { toHex } from "./crypto/bytes";
 import type { OtaLib } from "./ota-lib.lazy";
+import { ACCOUNT } from "./account";
 import { strictJson } from "./iot/http";
 import { BOOT_STAGE, PENDING, ROLLED_BACK, SLOTS, UP_MARK, readBootRecord, writeBootRecord } from "./ota-slots";
 import { OTA_PUB, otaCounter, parseRecord, Trial } from "./ota-trial";
@@ -444,6 +445,7 @@ function afterPublish(o: Run): void {
  */
 export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher, trial: Trial, lib: () => OtaLib): Ota {
   const o: Run = { hal: hal, cfg: cfg, pub: pub, trial: trial, lib: lib, done: function () {}, cycle: 0, key: "", m: null, slot: "", running: "", offset: 0, retried: false };
+  if (ACCOUNT) hal.log("M", "OTA updater");
   return {
     health: function (sensorOk) {
       lib().trialHealth(hal, trial, sensorOk);

@@ -9,6 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Command } from "commander";
 import { findEngine, throwawayUpdateKey } from "./engine";
+import { build } from "../../build/build";
 import { runReal, type RealReport } from "./run";
 import { loadScenario, type Scenario } from "../scenarios";
 
@@ -57,6 +58,53 @@ export function printTrace(x: MemResult): void {
   }
 }
 
+export interface AccountRun {
+  name: string;
+  report: RealReport;
+}
+
+/**
+ * The step account (`--account`): the firmware built with its step marks (firmware/account.ts)
+ * into a temporary folder, run in the plain layout and through an OTA update, each step mark and
+ * each socket with the JsVars alive after a collection. The collections change what the samples
+ * see: the peaks of these runs are not budget figures.
+ */
+export async function account(engine: string): Promise<AccountRun[]> {
+  const distDir = fs.mkdtempSync(path.join(os.tmpdir(), "mem-account-"));
+  try {
+    const b = await build({ signMethods: ["hmacsha1"], outDir: distDir, memAccount: true, log: () => undefined });
+    // the marks add a few bytes: a size budget may fail, the portability gate must not (it deletes the script)
+    if (!fs.existsSync(path.join(distDir, "firmware.js"))) throw new Error("the account build failed: " + b.errors.join("; "));
+    const key = throwawayUpdateKey(fs.mkdtempSync(path.join(os.tmpdir(), "mem-key-")));
+    const runs: { name: string; layout: "plain" | "ota"; minutes: number; scenario: Scenario | null }[] = [
+      { name: "plain", layout: "plain", minutes: 0.3, scenario: null },
+      { name: "ota update", layout: "ota", minutes: 0.6, scenario: loadScenario("ota-good") },
+    ];
+    return await Promise.all(runs.map(async (r) => {
+      const run = await runReal({ engine, layout: r.layout, minutes: r.minutes, scenario: r.scenario, intervalSec: 5, distDir, updateKey: key, account: true });
+      return { name: r.name, report: await run.done };
+    }));
+  } finally {
+    fs.rmSync(distDir, { recursive: true, force: true });
+  }
+}
+
+/** The account of one boot: each step, the JsVars alive after it, and what it added; a step repeated in a row is shown once, with its count. */
+export function printAccount(title: string, steps: { step: string; alive: number }[]): void {
+  console.log(`\n${title}\n  alive  added  step`);
+  let prev = 0;
+  for (let i = 0; i < steps.length; i++) {
+    let n = 1;
+    while (i + 1 < steps.length && steps[i + 1].step === steps[i].step) {
+      i++;
+      n++;
+    }
+    const s = steps[i];
+    console.log(`${String(s.alive).padStart(7)} ${(prev ? (s.alive - prev >= 0 ? "+" : "") + (s.alive - prev) : "").padStart(6)}  ${s.step}${n > 1 ? ` (x${n}, the last shown)` : ""}`);
+    prev = s.alive;
+  }
+}
+
 /** What is over the budget, one line per figure: the run, the figure and the budget. */
 export function overRamBudget(results: MemResult[], budget: RamBudget): string[] {
   const over: string[] = [];
@@ -101,8 +149,9 @@ if (require.main === module) {
     .option("--json <file>", "write every report here")
     .option("--deep-sleep", "also the deep-sleep runs (a 60 s sleep in real time: about 1.5 minutes in all)")
     .option("--trace", "print where the RAM goes: the first boots of each run, each log line with the JsVars in use and the most since the line before")
+    .option("--account", "instead: the step account, what each step of a boot keeps alive (a build with step marks, in the plain layout and through an OTA update)")
     .parse()
-    .opts<{ engineBin?: string; minutes: string; json?: string; trace?: boolean; deepSleep?: boolean }>();
+    .opts<{ engineBin?: string; minutes: string; json?: string; trace?: boolean; deepSleep?: boolean; account?: boolean }>();
   (async () => {
     let engine: string;
     try {
@@ -110,6 +159,22 @@ if (require.main === module) {
     } catch (e) {
       console.error("mem: " + (e as Error).message);
       process.exit(2);
+    }
+    if (o.account) {
+      const runs = await account(engine);
+      for (const r of runs) {
+        const steps = r.report.memory.account || [];
+        if (r.name === "plain") {
+          printAccount("plain layout, first boot (power-on: time request, /auth, publish)", steps.filter((x) => x.boot === 1));
+          printAccount("plain layout, second boot (a restart between cycles: publish)", steps.filter((x) => x.boot === 2));
+        } else {
+          const at = steps.find((x) => x.step === "OTA updater");
+          printAccount("OTA layout, the boot that installs the update", at ? steps.filter((x) => x.boot === at.boot) : []);
+        }
+        if (r.report.memory.errors.length) console.log("memory errors: " + r.report.memory.errors.join(" | "));
+      }
+      if (o.json) fs.writeFileSync(o.json, JSON.stringify(runs, null, 2) + "\n");
+      return;
     }
     const budget = loadRamBudget();
     const results = await measure(engine, Number(o.minutes), o.trace, o.deepSleep);

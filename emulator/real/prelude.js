@@ -139,13 +139,25 @@
         },
       };
     }
-    // trace mode: every console line says the JsVars in use and the most sampled since the line before
-    if (cfg.trace) {
+    // trace mode: every console line says the JsVars in use and the most sampled since the line before;
+    // account mode too, and a step mark of the firmware (`M ...`, npm run mem -- --account) and the
+    // opening of a socket first collect garbage, so that they say what is alive
+    if (cfg.trace || cfg.account) {
+      var account = !!cfg.account;
       console.log = function (text) {
-        var u = process.memory(false).usage;
-        print.call(console, String(text) + " \x01" + u + " " + Math.max(most, u));
+        var line = String(text);
+        var u = account && line.charAt(0) == "M" && line.charAt(1) == " " ? process.memory().usage : process.memory(false).usage;
+        print.call(console, line + " \x01" + u + " " + Math.max(most, u));
         most = 0;
       };
+      if (account) {
+        var http = require("http");
+        var request = http.request;
+        http.request = function (opts, cb) {
+          console.log("M - socket " + opts.method + " " + opts.path.split("/").slice(0, 3).join("/"));
+          return request.call(http, opts, cb);
+        };
+      }
     }
     // Let go of it: the shims above keep this scope; the faults list is read again per frame.
     // eslint-disable-next-line no-useless-assignment

@@ -55,6 +55,12 @@ export interface RealOptions {
    * JsVars itself; leave it off for budget figures.
    */
   trace?: boolean;
+  /**
+   * The step account of a firmware built with `memAccount` (build/build.ts): each step mark and
+   * each socket opened, with the JsVars alive after a collection (`RealReport.memory.account`).
+   * Collections change the figures around them: leave it off for budget figures.
+   */
+  account?: boolean;
 }
 
 export interface MemoryReport {
@@ -75,6 +81,8 @@ export interface MemoryReport {
   errors: string[];
   /** With `trace`: each console line, the JsVars in use as it was printed and the most sampled since the line before. */
   trace?: { line: string; usage: number; peakBefore: number }[];
+  /** With `account`: each step mark and socket, the boot it was in (1 = the first) and the JsVars alive after a collection. */
+  account?: { boot: number; step: string; alive: number }[];
 }
 
 export interface RealReport extends Report {
@@ -231,14 +239,14 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
     layout,
     // the OTA layout needs an update public key: a throwaway one unless given
     updateKey: updateKey ?? (layout === "ota" ? throwawayUpdateKey(dir) : undefined),
-    sim: { pin: "D4", faults, deepSleep: !!o.deepSleep, trace: !!o.trace },
+    sim: { pin: "D4", faults, deepSleep: !!o.deepSleep, trace: !!o.trace, account: !!o.account },
     extraCode: o.imageExtra ? o.imageExtra({ ...identity, endpoint }) : undefined,
   });
 
   const frames: Frame[] = [];
   let noAnswer = 0;
   const consoleLines: string[] = [];
-  const mem: MemoryReport = { idle: 0, peak: 0, total: 0, rig: 0, cycles: [], errors: [], trace: o.trace ? [] : undefined };
+  const mem: MemoryReport = { idle: 0, peak: 0, total: 0, rig: 0, cycles: [], errors: [], trace: o.trace ? [] : undefined, account: o.account ? [] : undefined };
   const stats: DeviceStats = { boots: 0, bootWallMs: [], bootsByCause: {}, deepSleeps: 0, sleptMs: 0, uncaught: 0, refused: null, wifiConnects: 0, wifiJoins: 0, wifiOnMs: 0, net: newNetStats() };
   const versions: VersionRun[] = [];
   let bootVersionPending = false;
@@ -266,6 +274,10 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
       const w = line.slice(tr + 1).split(" ");
       line = line.slice(0, tr).trimEnd();
       if (mem.trace && line && line[0] !== "@") mem.trace.push({ line, usage: Number(w[0]), peakBefore: Number(w[1]) });
+      // account mode: a step mark ("M <t> <step>"), alive after a collection; the boot it belongs to
+      const am = /^M \S+ (.*)$/.exec(line);
+      if (mem.account && am) mem.account.push({ boot: mem.cycles.length, step: am[1], alive: Number(w[0]) });
+      if (am) return;
     }
     if (!line) return;
     if (line[0] === "@") {

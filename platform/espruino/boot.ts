@@ -13,6 +13,7 @@ import { FIRMWARE_VERSION } from "../../firmware/version";
 import { load as loadConfigParser } from "../../firmware/config.lazy";
 import { startApp, DEEP_SLEEP_MIN_SEC } from "../../firmware/app";
 import { load as loadOnce } from "../../firmware/once.lazy";
+import { ACCOUNT } from "../../firmware/account";
 
 /** Storage file written by flash.sh at provisioning. */
 const CONFIG_FILE = "iot.json";
@@ -48,6 +49,7 @@ function consoleSetup(c: { password: string } | undefined): void {
 }
 
 function boot(): void {
+  if (ACCOUNT) print("M - the script's functions (and the rig)"); // a step mark (firmware/account.ts)
   // Made here, not at the script's top level: the script's top-level names are globals, which
   // live until the next load(); what boot() makes goes once nothing of this cycle holds it, so
   // between cycles RAM holds little more than the script's functions.
@@ -70,6 +72,7 @@ function boot(): void {
     esp.wakeupCause = ESP32.getWakeupCause;
   }
   const power = createPower(esp, store);
+  if (ACCOUNT) print("M - HAL: storage, clock, power"); // a step mark (firmware/account.ts)
   // Waking from the first part of a long, split sleep: go straight back to sleep.
   if (resumeSleep(esp, power, store)) return;
   // the parser exists only for this call (a lazy part: build/lazy.ts)
@@ -81,6 +84,7 @@ function boot(): void {
     return;
   }
   const config = parsed.config;
+  if (ACCOUNT) print("M - config"); // a step mark (firmware/account.ts)
   // The RTC starts near 0 after a wake (getTime() = time since this boot): the planned wake time
   // plus the boot is the best estimate of wall time (RTC drift aside; the platform's Date header
   // corrects the clock when it is more than 2 s off).
@@ -130,6 +134,7 @@ function boot(): void {
   if (sha) hal.sha256 = function (bytes) {
     return E.toString(sha(bytes));
   };
+  if (ACCOUNT) print("M - HAL: log, net, Wi-Fi, DHT"); // a step mark (firmware/account.ts)
   startApp(hal, config);
   // The boot's lazy parts (config parser, Storage readers) are garbage now; collect it before the
   // cycle's sensor read fills the heap (the interpreter does not collect while idle).

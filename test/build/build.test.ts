@@ -51,6 +51,20 @@ describe("build: signmethods in dist/firmware.js", function () {
     assert.ok(prog.body.length > fns, "top-level statements besides the functions (the boot)");
   });
 
+  it("the step marks of npm run mem -- --account are in an account build only, never in a device build", async () => {
+    const dev = await build({ signMethods: ["hmacsha1"], outDir: path.join(tmp, "d"), log: () => {} });
+    assert.deepEqual(dev.errors, []);
+    const acct = await build({ signMethods: ["hmacsha1"], outDir: path.join(tmp, "m"), memAccount: true, log: () => {} });
+    const marks = ["M - the script's functions (and the rig)", "M - HAL: storage, clock, power", "M - config", "IoT client", "queue state, stored schedule", "reading queued, sensor part dropped", "OTA updater"];
+    const fw = fs.readFileSync(path.join(tmp, "d", "firmware.js"), "utf8");
+    const fwAcct = fs.readFileSync(path.join(tmp, "m", "firmware.js"), "utf8");
+    for (const m of marks) {
+      assert.ok(!fw.includes(m), `device build carries the mark "${m}"`);
+      assert.ok(fwAcct.includes(m), `account build lacks the mark "${m}"`);
+    }
+    assert.ok(acct.reports.length > 0);
+  });
+
   it("a migration build (OTA_PUB_KEY, release --migrate) carries the update public key; a normal build carries none", async () => {
     const pub = "000000010000000600000003" + "5a".repeat(48);
     const before = process.env.OTA_PUB_KEY;
