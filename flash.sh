@@ -13,6 +13,7 @@ BOARD="$ROOT/platform/espruino/esp32-board.json"
 CREDS="$ROOT/credentials.json"
 DRY_RUN=""
 SKIP_BUILD=0
+DIST=""
 UPDATE_KEY=""
 CONSOLE_PW_FILE=""
 
@@ -33,6 +34,8 @@ to the board's Storage, then restarts the board into the new code.
   --dry-run FILE.js    write what would be sent to FILE.js instead of sending it (the file holds
                        the device secret: it is created readable by you only)
   --no-build           use the existing dist/firmware.js
+  --dist DIR           use the bundles in DIR (firmware.js, boot0.js) instead of dist/, as they
+                       are (no build)
   --console-password-file FILE
                        the password the board's console is locked with now (iot.json key
                        console.password); default: console.password of the credentials file.
@@ -59,6 +62,7 @@ while [ $# -gt 0 ]; do
     --credentials) CREDS="${2:-}"; [ -n "$CREDS" ] || die "--credentials needs a file"; shift 2 ;;
     --dry-run) DRY_RUN="${2:-}"; [ -n "$DRY_RUN" ] || die "--dry-run needs an output file"; shift 2 ;;
     --no-build) SKIP_BUILD=1; shift ;;
+    --dist) DIST="${2:-}"; [ -d "$DIST" ] || die "--dist needs a folder with firmware.js"; SKIP_BUILD=1; shift 2 ;;
     --console-password-file) CONSOLE_PW_FILE="${2:-}"; [ -f "$CONSOLE_PW_FILE" ] || die "--console-password-file needs an existing file"; shift 2 ;;
     --update-key) UPDATE_KEY="${2:-}"; [ -f "$UPDATE_KEY" ] || die "--update-key needs an existing public key file (the .pub of npm run release -- --gen-key)"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -98,7 +102,7 @@ if [ "$SKIP_BUILD" = 0 ]; then
   echo "flash.sh: building with sign method $METHOD"
   (cd "$ROOT" && npm run --silent build -- --sign-methods "$METHOD" >"$WORK/build.log" 2>&1) || { cat "$WORK/build.log" >&2; die "build failed"; }
 fi
-FIRMWARE="$ROOT/dist/firmware.js"
+FIRMWARE="${DIST:-$ROOT/dist}/firmware.js"
 [ -f "$FIRMWARE" ] || die "no $FIRMWARE: build first"
 
 # --storage .bootcde:- stores the uploaded code in .bootcde (and load()s it afterwards);
@@ -110,7 +114,7 @@ if [ -n "$UPDATE_KEY" ]; then
   # then the LMS public key), 60 bytes as hex. A private key state (JSON) or an old HMAC key is refused.
   PUB="$(tr -d '[:space:]' <"$UPDATE_KEY")"
   [[ "$PUB" =~ ^00000001[0-9a-f]{112}$ ]] || die "$UPDATE_KEY is not an update public key (120 hex characters, the .pub file of npm run release -- --gen-key); never flash the private key"
-  BOOT0="$ROOT/dist/boot0.js"
+  BOOT0="${DIST:-$ROOT/dist}/boot0.js"
   [ -f "$BOOT0" ] || die "no $BOOT0: build first"
   # The files go first (Storage writes); the code sent to RAM then drops what an older install
   # left (a plain .bootcde would run after the boot stage; an old boot record would pick fw.b)

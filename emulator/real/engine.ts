@@ -51,6 +51,8 @@ export interface ImageOptions {
   /** iot.json keys (flash.sh checks them with the firmware's rules). */
   credentials: Record<string, unknown>;
   layout: Layout;
+  /** The bundles to flash (firmware.js, boot0.js); default the project's dist/. */
+  distDir?: string;
   /** OTA layout: the update key file flash.sh takes. */
   updateKey?: string;
   /** Prelude settings, Storage `sim.json`. */
@@ -70,6 +72,7 @@ export function writeImage(o: ImageOptions): void {
   fs.writeFileSync(creds, JSON.stringify(o.credentials), { mode: 0o600 });
   const upload = path.join(o.dir, "upload.js");
   const args = [path.join(ROOT, "flash.sh"), "--no-build", "--credentials", creds, "--dry-run", upload];
+  if (o.distDir) args.push("--dist", o.distDir);
   if (o.layout === "ota") {
     if (!o.updateKey) throw new Error("the OTA layout needs an update key file");
     args.push("--update-key", o.updateKey);

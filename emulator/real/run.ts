@@ -240,6 +240,7 @@ export async function runReal(o: RealOptions): Promise<RealRun> {
     // the OTA layout needs an update public key: a throwaway one unless given
     updateKey: updateKey ?? (layout === "ota" ? throwawayUpdateKey(dir) : undefined),
     sim: { pin: "D4", faults, deepSleep: !!o.deepSleep, trace: !!o.trace, account: !!o.account },
+    distDir: o.distDir,
     extraCode: o.imageExtra ? o.imageExtra({ ...identity, endpoint }) : undefined,
   });
 

@@ -72,6 +72,20 @@ describe("flash.sh", function () {
     }
   });
 
+  it("--dist DIR flashes the bundle in DIR as it is (no build), and refuses a folder that is not there", async () => {
+    const device = { productKey: "a1pkFlash", deviceName: "bench-3", deviceSecret: SECRET };
+    const dist = fs.mkdtempSync(path.join(dir, "dist-"));
+    fs.writeFileSync(path.join(dist, "firmware.js"), "print('another build');\n");
+    const out = path.join(dir, "upload-dist.js");
+    const r = await run(["--credentials", creds(device), "--dist", dist, "--dry-run", out]);
+    assert.equal(r.code, 0, r.out);
+    assert.ok(!/building/.test(r.out), "built although --dist was given");
+    assert.equal(replay(fs.readFileSync(out, "latin1")).files[".bootcde"], "print('another build');\n");
+    const none = await run(["--credentials", creds(device), "--dist", path.join(dir, "absent"), "--dry-run", out]);
+    assert.equal(none.code, 2);
+    assert.match(none.out, /--dist needs a folder/);
+  });
+
   it("refuses a credentials file that is missing, malformed, has a bad field or still holds placeholders", async () => {
     const out = path.join(dir, "never.js");
     const missing = await run(["--credentials", path.join(dir, "absent.json"), "--dry-run", out, "--no-build"]);
