@@ -29,8 +29,9 @@ export interface MemResult {
 }
 
 // Scenario times are fractions of the run (minutes: 1 is scaled to the run's length). A run with
-// `layouts` runs in those only; `minMinutes` is the least time its path needs.
-const RUNS: { name: string; scenario: Scenario | null; layouts?: string[]; minMinutes?: number; deepSleep?: boolean }[] = [
+// `layouts` runs in those only; `minMinutes` is the least time its path needs; `until`: the run
+// ends early, once the console has shown these lines in this order (its path is then done).
+const RUNS: { name: string; scenario: Scenario | null; layouts?: string[]; minMinutes?: number; deepSleep?: boolean; until?: RegExp[] }[] = [
   { name: "cycles", scenario: null },
   // every cycle a boot from deep sleep at a 60 s interval: the power-on cold boot, then a timer wake
   // (the sleep is real time: only with --deep-sleep, and in the test run)
@@ -39,7 +40,8 @@ const RUNS: { name: string; scenario: Scenario | null; layouts?: string[]; minMi
   { name: "reauth-20001", scenario: { name: "reauth-20001", description: "one publish answered 20001", minutes: 1, events: [{ fault: "platformCode", atMin: 0.3, code: 20001, count: 1 }] } },
   { name: "sensor-fault", scenario: { name: "sensor-fault", description: "the sensor does not answer", minutes: 1, events: [{ fault: "sensor", atMin: 0.2, forMin: 0.5, noAnswer: true }] } },
   // the OTA check, the signature check, the chunked download with its hash, the trial boot
-  { name: "ota-download", layouts: ["ota"], minMinutes: 0.6, scenario: loadScenario("ota-good") },
+  // (done once the new version, confirmed on its trial boot, has gone to sleep: then at most 0.6)
+  { name: "ota-download", layouts: ["ota"], minMinutes: 0.6, scenario: loadScenario("ota-good"), until: [/^I \S+ ota: \S+ confirmed by its health check$/, /^I \S+ (deep )?sleep \d+ s$/] },
 ];
 
 export function loadRamBudget(file = path.resolve(__dirname, "..", "..", "build", "budgets.json")): RamBudget {
@@ -128,12 +130,17 @@ export async function measure(engine: string, minutes: number, trace?: boolean, 
     for (const r of RUNS) {
       if (r.layouts && r.layouts.indexOf(layout) < 0) continue;
       if (r.deepSleep && !deepSleep) continue;
+      // a run with `until` stops 2 s after its last line: its sleep then has a whole sample window (idle)
+      const until = (r.until || []).slice();
+      let stop: (() => void) | null = null;
+      const onConsole = until.length ? (line: string) => {
+        if (until.length && until[0].test(line) && until.shift() && !until.length) setTimeout(() => stop && stop(), 2000);
+      } : undefined;
       jobs.push(
-        runReal({ engine, layout, minutes: Math.max(minutes, r.minMinutes || 0), scenario: r.scenario, intervalSec: r.deepSleep ? 60 : 5, deepSleep: r.deepSleep, updateKey: key, trace }).then(async (run) => ({
-          layout,
-          run: r.name,
-          report: await run.done,
-        })),
+        runReal({ engine, layout, minutes: Math.max(minutes, r.minMinutes || 0), scenario: r.scenario, intervalSec: r.deepSleep ? 60 : 5, deepSleep: r.deepSleep, updateKey: key, trace, onConsole }).then(async (run) => {
+          stop = run.stop;
+          return { layout, run: r.name, report: await run.done };
+        }),
       );
     }
   }
