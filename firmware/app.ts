@@ -173,7 +173,8 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     if (!f || f.code || !news || client.waitMs()) return then();
     const values: Props = { depth: h.depth, evicted: h.evicted, oldestAgeSec: age, corrupt: h.corrupt };
     // The Alink writers are made for the body and gone before the request (no local keeps them).
-    client.publish(loadAlink().topics(config.productKey, config.deviceName).event(HEALTH_EVENT), loadAlink().eventPost(client.nextId(), HEALTH_EVENT, values, wallKnown(clock) ? clock.nowMs() : 0), function (r) {
+    const ev = loadAlink().eventRequest(config.productKey, config.deviceName, client.nextId(), HEALTH_EVENT, values, wallKnown(clock) ? clock.nowMs() : 0);
+    client.publish(ev.topic, ev.body, function (r) {
       if (r.ok) reported = h.evicted;
       then();
     });
@@ -185,7 +186,8 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
     if (client.waitMs() || flushing) return then();
     const values: Props = { error: error, consecutiveFailures: h.consecutiveFailures, checksumErrors: h.checksumErrors };
     // The Alink writers are made for the body and gone before the request (no local keeps them).
-    client.publish(loadAlink().topics(config.productKey, config.deviceName).event(SENSOR_EVENT), loadAlink().eventPost(client.nextId(), SENSOR_EVENT, values, wallKnown(clock) ? clock.nowMs() : 0), function () {
+    const ev = loadAlink().eventRequest(config.productKey, config.deviceName, client.nextId(), SENSOR_EVENT, values, wallKnown(clock) ? clock.nowMs() : 0);
+    client.publish(ev.topic, ev.body, function () {
       then();
     });
   }
@@ -297,7 +299,7 @@ export function startApp(hal: Hal, config: DeviceConfig): App {
       return;
     }
     // No local keeps the Alink part: this scope lives through the network phase.
-    log("I", "reading " + loadAlink().floatText(r.temperature) + " C " + loadAlink().floatText(r.humidity) + " %RH");
+    log("I", "reading " + loadAlink().readingText(r.temperature, r.humidity));
     // Into flash first: from here on a reboot or power loss cannot lose it.
     const rec = loadQueue().push(q(), { temperature: r.temperature, humidity: r.humidity });
     if (!rec) log("E", "queue: reading not stored (Storage full or failing)");

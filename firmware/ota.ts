@@ -150,14 +150,8 @@ export function imageUrl(manifestUrl: string, url: string): string {
  * is not yet confirmed), "unreachable", "current" (nothing newer), "refused" (reported). */
 export type OtaOutcome = string;
 
+/** The updater; the trial's health check is `trialHealth` (ota-trial.ts), run by the app each cycle. */
 export interface Ota {
-  /**
-   * The local health check, once per cycle: `sensorOk` when the sensor answered. With a request
-   * sent this boot (it left the device: any outcome but "offline") it confirms a script on trial
-   * (the boot stage then keeps it). Sensor answered but nothing could be sent: noted, so that a
-   * rollback for lack of network offers the version again later instead of refusing it for good.
-   */
-  health(sensorOk: boolean): void;
   /**
    * Call after each successful publish: reports a rollback and the running version when not yet
    * reported, and on due cycles checks the manifest. `done` is not called when an update was
@@ -166,8 +160,6 @@ export interface Ota {
   afterPublish(cycle: number, done: (outcome: OtaOutcome) => void): void;
   /** Checks the manifest now and installs a newer signed version. */
   check(done: (outcome: OtaOutcome) => void): void;
-  /** A new script not yet confirmed by its health check (each boot counts one trial). */
-  onTrial(): boolean;
 }
 
 /** Whether a Range request of `want` bytes at `offset` got its chunk: 206, or 200 for a whole image asked from 0. */
@@ -438,8 +430,8 @@ function afterPublish(o: Run): void {
 }
 
 /**
- * The updater, made when a cycle gets to it (`trial`: this boot's, made at boot by createTrial);
- * its health and onTrial are the trial's. `lib`: the checks and writers (ota-lib.lazy.ts's load),
+ * The updater, made when a cycle gets to it (`trial`: this boot's, made at boot by createTrial:
+ * nothing is installed while it is on). `lib`: the checks and writers (ota-lib.lazy.ts's load),
  * passed in so that on the device they are a part of their own, made for each use, and not a
  * part of the updater, which is in RAM through every request of the update.
  */
@@ -447,9 +439,6 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher, trial: Tr
   const o: Run = { hal: hal, cfg: cfg, pub: pub, trial: trial, lib: lib, done: function () {}, cycle: 0, key: "", m: null, slot: "", running: "", offset: 0, retried: false };
   if (ACCOUNT) hal.log("M", "OTA updater");
   return {
-    health: function (sensorOk) {
-      lib().trialHealth(hal, trial, sensorOk);
-    },
     afterPublish: function (cycle, done) {
       o.cycle = cycle;
       o.done = done;
@@ -458,9 +447,6 @@ export function createOta(hal: Hal, cfg: OtaConfig, pub: OtaPublisher, trial: Tr
     check: function (done) {
       o.done = done;
       checkNow(o);
-    },
-    onTrial: function () {
-      return trial.on;
     },
   };
 }

@@ -258,11 +258,16 @@ export function otaRig(firmware: string, boot0: string, updatesDir: string, spec
       // the writes of one install: the image's pieces (each chunk is streamed into the slot as its
       // "data" events arrive), boot record, trial count, confirmation, success mark
       const span = () => Math.ceil(Buffer.byteLength(imageFor(latest), "latin1") / chunkBytes) * Math.ceil(chunkBytes / BODY_PIECE_BYTES) + 5;
-      let left = 1 + rand(span());
+      // Each OTA write is cut with the same chance, one in `span`: the writes to the next cut are
+      // geometric, so about a third of the installs complete whatever the image's size (a cut
+      // drawn uniformly within one install's writes completed installs only by how much `span`
+      // overestimated them, which a few hundred bytes of firmware changed).
+      const nextCut = () => 1 + Math.floor(Math.log((rand(1000000) + 1) / 1000001) / Math.log(1 - 1 / span()));
+      let left = nextCut();
       flash.writeHook = (_kind, name, bytes) => {
         if (cuts >= total || !OTA_FILES.has(name) || --left > 0) return -1;
         cuts++;
-        left = 1 + rand(span());
+        left = nextCut();
         device.cutPower(1000 + rand(30000));
         return rand(bytes + 1);
       };

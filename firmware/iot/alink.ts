@@ -32,6 +32,11 @@ export function floatText(v: number): string {
   return v === v && t !== Infinity ? (v < 0 && t ? "-" : "") + Math.floor(t / 10) + "." + (t % 10) : "";
 }
 
+/** A reading for the log: `23.5 C 61.2 %RH`. */
+export function readingText(temperature: number, humidity: number): string {
+  return floatText(temperature) + " C " + floatText(humidity) + " %RH";
+}
+
 function valueText(v: number | string): string {
   return typeof v === "number" ? floatText(v) : str(v);
 }
@@ -109,4 +114,9 @@ export function topics(productKey: string, deviceName: string) {
     otaInform: "/ota/device/inform/" + pd,
     otaProgress: "/ota/device/progress/" + pd,
   };
+}
+
+/** An event post's topic and body (eventPost), in one call: a caller loads the writers once. */
+export function eventRequest(productKey: string, deviceName: string, id: string, eventId: string, values: Props, timeMs?: number): { topic: string; body: string } {
+  return { topic: topics(productKey, deviceName).event(eventId), body: eventPost(id, eventId, values, timeMs) };
 }

@@ -83,19 +83,13 @@ function readHold(store: Store): { [k: string]: number } {
   }
 }
 
-function holdLeftMs(hold: { [k: string]: number }, clock: Clock): number {
-  return clock.synced() ? Math.min(LONG_CAP_MS, (+hold.w || 0) - clock.nowMs()) : 0;
-}
-
-/** Ms left of the stored backoff (at most the long cap); <= 0 when none or the clock is unknown (a cold boot may try once). */
-export function heldMs(store: Store, clock: Clock): number {
-  return holdLeftMs(readHold(store), clock);
-}
-
-/** The stored backoff as a client starts with it (one read): failures in a row, the last code, ms left (as heldMs). */
+/**
+ * The stored backoff as a client starts with it (one read): failures in a row, the last code, ms
+ * left (at most the long cap; <= 0 when none or the clock is unknown: a cold boot may try once).
+ */
 export function restoreHold(store: Store, clock: Clock): { fails: number; lastCode: number; leftMs: number } {
   const hold = readHold(store);
-  return { fails: +hold.f || 0, lastCode: +hold.c || 0, leftMs: holdLeftMs(hold, clock) };
+  return { fails: +hold.f || 0, lastCode: +hold.c || 0, leftMs: clock.synced() ? Math.min(LONG_CAP_MS, (+hold.w || 0) - clock.nowMs()) : 0 };
 }
 
 export function createIotClient(hal: Hal, cfg: IotClientConfig): IotClient {

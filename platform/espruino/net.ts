@@ -75,7 +75,7 @@ export function thrownKind(message: string): string {
 /**
  * Calls `done` from a 0 ms timer: the caller's next request then starts on a fresh stack, where
  * the heap compaction can free this one's objects. Declared here, outside `request`, so that the
- * timer's closure holds only these four and not the whole exchange.
+ * timer's closure holds only its arguments and not the whole exchange.
  */
 function later(timers: Timers, done: (err: NetError | null, res: HttpResponse | null) => void, err: NetError | null, res: HttpResponse | null, collect?: () => void): void {
   timers.after(0, function () {

@@ -4,7 +4,7 @@ import { createHmac } from "node:crypto";
 import { authBody, signContent } from "../../firmware/iot/auth";
 import { authRequest, publishRequest, httpDateMs, messageIdOf } from "../../firmware/iot/http";
 import { codeAction, backoffMs, SHORT_BASE_MS, SHORT_CAP_MS } from "../../firmware/iot/codes";
-import { propertyPost, eventPost, historyPosts, otaInform, otaProgress, topics, floatText } from "../../firmware/iot/alink";
+import { propertyPost, eventPost, eventRequest, historyPosts, otaInform, otaProgress, topics, floatText, readingText } from "../../firmware/iot/alink";
 import { asEspruino } from "../../emulator/runtime/quirks";
 
 const dev = { productKey: "pk", deviceName: "device", deviceSecret: "secret" };
@@ -136,6 +136,14 @@ describe("iot Alink payloads", () => {
   it("event post has value, time and the event's method", () => {
     assert.equal(eventPost("9", "sensorFault", { reason: "no answer" }, 1524448722000),
       '{"id":"9","version":"1.0","params":{"value":{"reason":"no answer"},"time":1524448722000},"method":"thing.event.sensorFault.post"}');
+  });
+  it("an event request is the event's topic and post; a reading's log text is its two FLOAT texts", () => {
+    assert.deepEqual(eventRequest("a1pk", "dev1", "9", "queueHealth", { depth: 3 }, 1524448722000), {
+      topic: "/sys/a1pk/dev1/thing/event/queueHealth/post",
+      body: '{"id":"9","version":"1.0","params":{"value":{"depth":3.0},"time":1524448722000},"method":"thing.event.queueHealth.post"}',
+    });
+    assert.equal(readingText(23.46, 61), "23.5 C 61.0 %RH");
+    assert.equal(readingText(-3.75, 0.04), "-3.8 C 0.0 %RH");
   });
   it("OTA inform and progress match the sheet", () => {
     assert.equal(otaInform("1", "1.0.1"), '{"id":"1","params":{"version":"1.0.1"}}');

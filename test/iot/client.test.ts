@@ -3,7 +3,7 @@
 import { strict as assert } from "node:assert";
 import { createHmac } from "node:crypto";
 import sinon from "sinon";
-import { createIotClient, heldMs, HOLD_REC, IotClient, PublishResult } from "../../firmware/iot/client";
+import { createIotClient, restoreHold, HOLD_REC, IotClient, PublishResult } from "../../firmware/iot/client";
 import { propertyPost } from "../../firmware/iot/alink";
 import { fakeHal, FakeHal } from "../helpers/fake-hal";
 
@@ -426,7 +426,7 @@ describe("iot client", () => {
     assert.ok(r2.retryInMs! >= 600000 && r2.retryInMs! < 1200000, String(r2.retryInMs));
     // A cold boot (clock unknown) cannot tell how long it was off: it may try once.
     const cold = fakeHal({ store: woke.records });
-    assert.ok(heldMs(cold.store, cold.clock) <= 0);
+    assert.ok(restoreHold(cold.store, cold.clock).leftMs <= 0);
     assert.equal(createIotClient(cold, cfg).waitMs(), 0);
     // Success clears the record with one erase; later successes write nothing.
     await clock.tickAsync(r2.retryInMs!);

@@ -1,6 +1,6 @@
 // Test doubles for the OTA tests: an Espruino-like flash store that can lose power in the middle
 // of an operation, an update host answering Range requests, and a recording publisher.
-import { watchRequests } from "../../firmware/ota-trial";
+import { trialHealth, watchRequests } from "../../firmware/ota-trial";
 import { load as loadOtaLib } from "../../firmware/ota-lib.lazy";
 import * as crypto from "node:crypto";
 import type { Hal, HttpRequest, HttpResponse, NetError, Store } from "../../platform/hal";
@@ -229,7 +229,7 @@ export function fakeHal(store: Store, host: UpdateHost): FakeDevice {
 }
 
 /** One duty cycle's health check on `dev`: a request goes out (any answer), the sensor answered. */
-export function passHealth(dev: FakeDevice, ota: Ota): void {
+export function passHealth(dev: FakeDevice, ota: { health(sensorOk: boolean): void }): void {
   dev.hal.net.request({ method: "POST", url: "https://iot.example.com/topic/x", headers: {}, body: "", timeoutMs: 1000, maxBodyBytes: 100 }, () => undefined);
   ota.health(true);
 }
@@ -238,9 +238,13 @@ export function sha256(s: string): string {
   return crypto.createHash("sha256").update(Buffer.from(s, "latin1")).digest("hex");
 }
 
-/** The updater as a device has it on a cycle that gets to it: with this boot's trial, made first. */
-export function otaFor(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota {
+/**
+ * The updater as a device has it on a cycle that gets to it, with this boot's trial, made first;
+ * `health` runs the trial's health check as the app does each cycle.
+ */
+export function otaFor(hal: Hal, cfg: OtaConfig, pub: OtaPublisher): Ota & { health(sensorOk: boolean): void } {
   const trial = createTrial(hal, cfg.version);
   if (trial.on) watchRequests(hal.net, trial);
-  return createOta(hal, cfg, pub, trial, loadOtaLib);
+  const ota = createOta(hal, cfg, pub, trial, loadOtaLib);
+  return { afterPublish: ota.afterPublish, check: ota.check, health: (ok) => trialHealth(hal, trial, ok) };
 }
